@@ -1,0 +1,163 @@
+/** buildApp(snapshot): one Fastify route per config route, its plugin chain as route hooks, its target as handler. */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Snapshot, RouteEntry } from './config/snapshot.js';
+import { bodyLimitHooks } from './body-limit.js';
+import { ERRORS, GatewayError, sendProblem } from './errors.js';
+import { buildChain } from './plugins/chain.js';
+import type { PluginRouteInfo } from './plugins/define.js';
+import { normalizeTarget } from './routing/normalize-path.js';
+import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
+import { createProxyHandler } from './targets/proxy.js';
+import type { ServiceSet } from './upstream/services.js';
+import './request-state.js';
+
+export interface AppOptions {
+  snapshot: Snapshot;
+  services: ServiceSet;
+  logger: FastifyBaseLogger;
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+const BAD_TARGET = Symbol('gatehouse.badTarget');
+export const MAX_URL_LENGTH = 8192;
+export const MAX_HEADER_COUNT = 100;
+
+type Refusal = { code: 'BAD_REQUEST' | 'URI_TOO_LONG' | 'HEADERS_TOO_LARGE'; reason: string };
+type MarkedRequest = http.IncomingMessage & { [BAD_TARGET]?: Refusal };
+
+function refuse(req: http.IncomingMessage): Refusal | string {
+  const url = req.url ?? '/';
+  if (url.length > MAX_URL_LENGTH) return { code: 'URI_TOO_LONG', reason: `the request target is over ${MAX_URL_LENGTH} bytes` };
+  if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return { code: 'HEADERS_TOO_LARGE', reason: `more than ${MAX_HEADER_COUNT} header fields` };
+  const n = normalizeTarget(url);
+  if (!n.ok) return { code: 'BAD_REQUEST', reason: n.reason };
+  if (countHost(req.rawHeaders) > 1) return { code: 'BAD_REQUEST', reason: 'more than one Host header' };
+  return n.url;
+}
+
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function countHost(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') n++;
+  return n;
+}
+
+export interface GatewayApp {
+  app: FastifyInstance;
+  table: RouteTable<RouteEntry>;
+  /** Active plugin names per route id, in run order. */
+  chains: ReadonlyMap<string, readonly string[]>;
+}
+
+export async function buildApp({ snapshot, services, logger }: AppOptions): Promise<GatewayApp> {
+  const { settings } = snapshot;
+  const table = new RouteTable(snapshot.routes);
+  const app = Fastify({
+    loggerInstance: logger,
+    // The real server is owned by server.ts; Fastify only routes.
+    serverFactory: (handler) => http.createServer(handler),
+    // Fastify takes a hop count too, though its types do not say so.
+    trustProxy: settings.server.trustProxy as boolean | string | string[],
+    bodyLimit: settings.server.bodyLimit,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // Fastify's own per-request lines are off: the gateway writes one access-log line instead.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    exposeHeadRoutes: false,
+    return503OnClosing: false,
+    routerOptions: { ...ROUTER_OPTIONS, constraints: table.constraints.strategies as never },
+    rewriteUrl(req) {
+      const outcome = refuse(req);
+      if (typeof outcome === 'string') return outcome;
+      (req as MarkedRequest)[BAD_TARGET] = outcome;
+      return '/';
+    },
+  });
+
+  app.decorateRequest('gatehouse', null);
+  // Bodies are not parsed: they stream to the upstream as they arrive.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  const globalLimit = bodyLimitHooks(settings.server.bodyLimit);
+  const accessLog = settings.logging.accessLog;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const bad = (request.raw as MarkedRequest)[BAD_TARGET];
+    if (bad !== undefined) {
+      reply.header('connection', 'close');
+      return sendProblem(request, reply, bad.code, bad.reason);
+    }
+  });
+  if (accessLog) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        {
+          route: request.routeOptions.config.routeId ?? null,
+          method: request.method,
+          path: request.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+          target: request.gatehouse?.target,
+          client: request.ip,
+        },
+        'request',
+      );
+    });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = table.allowed(request.url, request.headers);
+    if (allowed.length > 0) {
+      const list = methodsWithHead(allowed);
+      return sendProblem(request, reply, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${list.join(', ')}`, { headers: { allow: list.join(', ') } });
+    }
+    return sendProblem(request, reply, 'ROUTE_NOT_FOUND', `no route matches ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  app.setErrorHandler((caught, request, reply) => {
+    const error = caught instanceof Error ? caught : new Error(String(caught));
+    if (error instanceof GatewayError) return sendProblem(request, reply, error.code, error.message, { headers: error.headers });
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status === 413) return sendProblem(request, reply, 'PAYLOAD_TOO_LARGE', error.message);
+    if (status === 415) return sendProblem(request, reply, 'UNSUPPORTED_MEDIA_TYPE', error.message);
+    if (status === 408) return sendProblem(request, reply, 'REQUEST_TIMEOUT', error.message);
+    if (status >= 400 && status < 500) return sendProblem(request, reply, 'BAD_REQUEST', error.message);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(request, reply, 'INTERNAL_ERROR', 'the gateway failed to handle this request');
+  });
+
+  const serviceNames = [...snapshot.services.keys()];
+  const chains = new Map<string, readonly string[]>();
+  const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
+  for (const route of snapshot.routes) {
+    const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service };
+    const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
+    const { hooks, active } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames);
+    if (!ownLimit) {
+      (hooks.onRequest ??= []).unshift(globalLimit.onRequest);
+      (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
+    }
+    chains.set(route.id, active);
+    const service = services.get(route.upstream!.service)!;
+    app.route({
+      method: explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods),
+      url: route.match.path,
+      constraints: table.constraints.forRoute(route.match) ?? {},
+      config: { routeId: route.id },
+      handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false }),
+      ...(hooks as Record<string, never>),
+    });
+  }
+  await app.ready();
+  return { app, table, chains };
+}
+
+export { ERRORS };

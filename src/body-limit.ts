@@ -1,0 +1,40 @@
+/** Request body limits: 413 from Content-Length before anything is sent upstream, or mid-stream for chunked bodies. */
+import { Transform, type Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatewayError, sendProblem } from './errors.js';
+
+class LimitedBody extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) done(new GatewayError('PAYLOAD_TOO_LARGE', `request body is over the ${this.limit}-byte limit`));
+    else done(null, chunk);
+  }
+}
+
+export interface BodyLimitHooks {
+  onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  preParsing(request: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable>;
+}
+
+export function bodyLimitHooks(limit: number): BodyLimitHooks {
+  return {
+    async onRequest(request, reply) {
+      const cl = request.headers['content-length'];
+      if (cl !== undefined && Number(cl) > limit) {
+        // The body is never read: close the connection so it is not parsed as a next request.
+        reply.header('connection', 'close');
+        sendProblem(request, reply, 'PAYLOAD_TOO_LARGE', `request body of ${cl} bytes is over the ${limit}-byte limit`);
+      }
+    },
+    async preParsing(request, _reply, payload) {
+      if (request.headers['content-length'] !== undefined) return payload; // already checked, and framed by Node
+      const limited = new LimitedBody(limit);
+      payload.on('error', (err) => limited.destroy(err));
+      return payload.pipe(limited);
+    },
+  };
+}

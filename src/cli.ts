@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/** gatehouse start | validate | routes | explain | hash-key */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { ConfigError, formatIssue } from './config/diagnostics.js';
+import { loadConfig, type LoadOptions } from './config/load.js';
+import { createLogger } from './logger.js';
+import { Gateway } from './server.js';
+import { ServiceSet } from './upstream/services.js';
+import { explain } from './cli/explain.js';
+import { routeList } from './cli/route-list.js';
+import { silentLogger } from './cli/silent-logger.js';
+
+const USAGE = `usage: gatehouse <command> [options]
+
+commands:
+  start    [-c FILE] [--routes DIR] [--workers N|auto]   run the gateway
+  validate [-c FILE] [--routes DIR]                      check all config; exit 1 listing every error
+  routes   [-c FILE] [--routes DIR]                      print the route table
+  explain  METHOD URL [-H 'name: value']... [-c FILE]    which route a request takes, its plugins and target
+  hash-key KEY                                           the sha256 an api-key plugin stores
+
+-c FILE defaults to ./gatehouse.yaml (embedded defaults when it does not exist).`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function printIssues(err: unknown): never {
+  if (err instanceof ConfigError) {
+    for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    fail(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in config`);
+  }
+  throw err;
+}
+
+async function load(opts: LoadOptions): Promise<Awaited<ReturnType<typeof loadConfig>>> {
+  try {
+    return await loadConfig(opts);
+  } catch (err) {
+    printIssues(err);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        routes: { type: 'string' },
+        workers: { type: 'string' },
+        header: { type: 'string', short: 'H', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`, 2);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const opts: LoadOptions = { configFile: values.config, routesDir: values.routes };
+
+  switch (command) {
+    case 'validate': {
+      const snapshot = await load(opts);
+      // Building the app runs every plugin's create(), which can refuse a config too.
+      const services = new ServiceSet();
+      services.sync(snapshot.services);
+      try {
+        const built = await buildApp({ snapshot, services, logger: silentLogger });
+        await built.app.close();
+      } catch (err) {
+        printIssues(err);
+      } finally {
+        await services.close();
+      }
+      process.stdout.write(`ok: ${snapshot.files.length} file${snapshot.files.length === 1 ? '' : 's'}, ${snapshot.services.size} services, ${snapshot.routes.length} routes\n`);
+      return;
+    }
+    case 'routes': {
+      const snapshot = await load(opts);
+      process.stdout.write(`${routeList(snapshot).join('\n')}\n`);
+      return;
+    }
+    case 'explain': {
+      const [method, url] = positionals;
+      if (!method || !url) fail(`explain needs METHOD and URL\n\n${USAGE}`, 2);
+      const headers: Record<string, string> = {};
+      for (const h of values.header ?? []) {
+        const colon = h.indexOf(':');
+        if (colon <= 0) fail(`-H wants 'name: value', got '${h}'`, 2);
+        headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+      }
+      const snapshot = await load(opts);
+      const result = await explain(snapshot, { method: method.toUpperCase(), url, headers });
+      process.stdout.write(`${result.lines.join('\n')}\n`);
+      if (!result.matched) process.exit(1);
+      return;
+    }
+    case 'hash-key': {
+      const [key] = positionals;
+      if (!key) fail('hash-key needs KEY', 2);
+      process.stdout.write(`${createHash('sha256').update(key).digest('hex')}\n`);
+      return;
+    }
+    case 'start': {
+      const logger = createLogger();
+      let gateway: Gateway;
+      try {
+        gateway = await Gateway.start({ ...opts, logger });
+      } catch (err) {
+        printIssues(err);
+      }
+      logger.level = gateway.snapshot.settings.logging.level;
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down: draining in-flight requests');
+        void gateway.close().then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => void gateway.reload());
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`gatehouse: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,252 @@
+/** Reads gatehouse.yaml and routes.d/, validates everything, and freezes the result into a Snapshot. */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { loadRegistry } from '../plugins/registry.js';
+import { ConfigError, type ConfigIssue, type Segment } from './diagnostics.js';
+import { PluginRef, RouteFile, Settings, HTTP_METHODS } from './schema.js';
+import type { PluginUse, RouteEntry, ServiceEntry, Snapshot, TargetSpec, Where } from './snapshot.js';
+import { displayPath, readSource, type SourceFile } from './source.js';
+import { didYouMean } from './suggest.js';
+import { check } from './validate.js';
+import { checkRoutePatterns } from '../routing/route-patterns.js';
+
+export interface LoadOptions {
+  /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
+  configFile?: string;
+  /** Overrides `routes` from gatehouse.yaml. */
+  routesDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const ROUTE_FILE = /^[^.#~][^/]*\.(ya?ml|json)$/;
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function whereOf(source: SourceFile, p: readonly Segment[]): Where {
+  return { file: source.display, ...source.locate(p) };
+}
+
+function resolvePlugins(
+  refs: readonly unknown[],
+  source: SourceFile,
+  base: readonly Segment[],
+  registry: PluginRegistry,
+  issues: ConfigIssue[],
+): PluginUse[] {
+  const uses: PluginUse[] = [];
+  refs.forEach((ref, i) => {
+    const [name, raw] = typeof ref === 'string' ? [ref, undefined] : Object.entries(ref as Record<string, unknown>)[0]!;
+    const at = [...base, i];
+    const definition = registry.get(name);
+    if (!definition) {
+      issues.push(source.issue(typeof ref === 'string' ? at : [...at, name], `unknown plugin "${name}"${didYouMean(name, registry.names())}`));
+      return;
+    }
+    const config = check(definition.config, raw ?? {}, source, [...at, name], issues);
+    if (config === undefined) return;
+    uses.push({ name, definition, config, where: whereOf(source, typeof ref === 'string' ? at : [...at, name]), configDir: path.dirname(source.absolute) });
+  });
+  return uses;
+}
+
+function targetsOf(service: { protocol: string; discovery: { static: readonly (string | { url: string; weight: number })[] } }, source: SourceFile, base: Segment[], issues: ConfigIssue[]): TargetSpec[] {
+  const out: TargetSpec[] = [];
+  service.discovery.static.forEach((t, i) => {
+    const spec = typeof t === 'string' ? { url: t, weight: 1 } : t;
+    let url: URL | undefined;
+    try {
+      url = new URL(spec.url);
+    } catch {
+      /* reported below */
+    }
+    const at = typeof t === 'string' ? [...base, i] : [...base, i, 'url'];
+    if (!url || !url.hostname) {
+      issues.push(source.issue(at, `"${spec.url}" is not a URL (write http://host:port)`));
+      return;
+    }
+    if (url.protocol !== `${service.protocol}:`) {
+      issues.push(source.issue(at, `target "${spec.url}" does not match the service protocol ${service.protocol}`));
+      return;
+    }
+    if (url.pathname !== '/' || url.search) {
+      issues.push(source.issue(at, `target "${spec.url}" must not have a path or query (use upstream.rewrite)`));
+      return;
+    }
+    out.push({ url: url.origin, weight: spec.weight });
+  });
+  return out;
+}
+
+async function readRelative(source: SourceFile, p: Segment[], file: string | undefined, issues: ConfigIssue[]): Promise<string | undefined> {
+  if (file === undefined) return undefined;
+  const abs = path.resolve(path.dirname(source.absolute), file);
+  try {
+    return await readFile(abs, 'utf8');
+  } catch (err) {
+    issues.push(source.issue(p, `cannot read ${displayPath(abs)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`));
+    return undefined;
+  }
+}
+
+interface Placed<T> {
+  value: T;
+  source: SourceFile;
+  path: Segment[];
+}
+
+/** Loads and validates every config file. Throws ConfigError listing every problem found. */
+export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
+  const env = options.env ?? process.env;
+  const issues: ConfigIssue[] = [];
+  const explicit = options.configFile !== undefined;
+  const configFile = path.resolve(options.configFile ?? 'gatehouse.yaml');
+  let settingsSource: SourceFile | undefined;
+  let settings: Settings | undefined;
+  const files: string[] = [];
+
+  if (explicit || (await exists(configFile))) {
+    settingsSource = await readSource(configFile, env, issues);
+    if (settingsSource) {
+      files.push(settingsSource.absolute);
+      settings = check(Settings, settingsSource.data, settingsSource, [], issues);
+    }
+  } else {
+    const fake: SourceFile = {
+      display: '<defaults>',
+      absolute: configFile,
+      data: {},
+      locate: () => ({ line: 1, col: 1 }),
+      issue: (_p, message) => ({ file: '<defaults>', line: 1, col: 1, path: '', message }),
+    };
+    settings = check(Settings, {}, fake, [], issues);
+  }
+  const configDir = path.dirname(configFile);
+  const routesDir = path.resolve(options.routesDir ?? path.resolve(configDir, settings?.routes ?? './routes.d'));
+  const pluginsDir = path.resolve(configDir, settings?.plugins ?? './plugins');
+  const registry = await loadRegistry(pluginsDir, issues);
+
+  let tls: Snapshot['tls'];
+  if (settings?.server.tls && settingsSource) {
+    const cert = await readRelative(settingsSource, ['server', 'tls', 'cert'], settings.server.tls.cert, issues);
+    const key = await readRelative(settingsSource, ['server', 'tls', 'key'], settings.server.tls.key, issues);
+    if (cert && key) tls = { cert, key };
+  }
+
+  const globalPlugins =
+    settings && settingsSource ? resolvePlugins(settings.globalPlugins, settingsSource, ['globalPlugins'], registry, issues) : [];
+
+  // Route files, in name order.
+  let names: string[] = [];
+  try {
+    names = (await readdir(routesDir)).filter((f) => ROUTE_FILE.test(f)).sort();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || options.routesDir !== undefined) {
+      issues.push({ file: displayPath(routesDir), line: 1, col: 1, path: '', message: `cannot read routes directory: ${code ?? (err as Error).message}` });
+    }
+  }
+  const services = new Map<string, Placed<ServiceEntry>>();
+  const routes: Placed<RouteEntry>[] = [];
+  const routeIds = new Map<string, Placed<unknown>>();
+
+  for (const name of names) {
+    const source = await readSource(path.join(routesDir, name), env, issues);
+    if (!source) continue;
+    files.push(source.absolute);
+    const data = source.data;
+    const parsed = check(RouteFile, data, source, [], issues);
+    if (!parsed) continue;
+
+    for (const [svcName, svc] of Object.entries(parsed.services)) {
+      const p: Segment[] = ['services', svcName];
+      const prior = services.get(svcName);
+      if (prior) {
+        const w = whereOf(prior.source, prior.path);
+        issues.push(source.issue(p, `service "${svcName}" is defined twice: here and in ${w.file}:${w.line}:${w.col}`));
+        continue;
+      }
+      const targets = targetsOf(svc, source, [...p, 'discovery', 'static'], issues);
+      const tlsMaterial = svc.tls
+        ? {
+            ca: await readRelative(source, [...p, 'tls', 'ca'], svc.tls.ca, issues),
+            cert: await readRelative(source, [...p, 'tls', 'cert'], svc.tls.cert, issues),
+            key: await readRelative(source, [...p, 'tls', 'key'], svc.tls.key, issues),
+            servername: svc.tls.servername,
+          }
+        : undefined;
+      const entry: ServiceEntry = { ...svc, name: svcName, where: whereOf(source, p), targets, tlsMaterial, fingerprint: '' };
+      services.set(svcName, {
+        value: Object.freeze({ ...entry, fingerprint: JSON.stringify({ ...svc, tlsMaterial, targets }) }),
+        source,
+        path: p,
+      });
+    }
+
+    parsed.routes.forEach((route, i) => {
+      const p: Segment[] = ['routes', i];
+      const prior = routeIds.get(route.id);
+      if (prior) {
+        const w = whereOf(prior.source, prior.path);
+        issues.push(source.issue([...p, 'id'], `route id "${route.id}" is used twice: here and in ${w.file}:${w.line}:${w.col}`));
+        return;
+      }
+      routeIds.set(route.id, { value: route, source, path: [...p, 'id'] });
+      const targets = (['upstream', 'aggregate', 'grpc'] as const).filter((k) => route[k] !== undefined);
+      if (targets.length === 0) {
+        issues.push(source.issue(p, 'needs a target: upstream, aggregate or grpc'));
+        return;
+      }
+      if (targets.length > 1) {
+        issues.push(source.issue([...p, targets[1]!], `has more than one target (${targets.join(', ')}); keep one`));
+        return;
+      }
+      if (route.aggregate !== undefined || route.grpc !== undefined) {
+        issues.push(source.issue([...p, targets[0]!], `${targets[0]} targets are not available in this version of gatehouse`));
+        return;
+      }
+      const up = route.upstream!;
+      if (up.stripPrefix !== undefined && up.rewrite !== undefined) {
+        issues.push(source.issue([...p, 'upstream', 'rewrite'], 'use either stripPrefix or rewrite, not both'));
+      }
+      const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
+      const methods = route.match.methods ?? HTTP_METHODS;
+      routes.push({
+        value: Object.freeze({ ...route, methods, routePlugins, where: whereOf(source, p) }),
+        source,
+        path: p,
+      });
+    });
+  }
+
+  // References between files: every upstream service must exist.
+  for (const r of routes) {
+    const svc = r.value.upstream?.service;
+    if (svc !== undefined && !services.has(svc)) {
+      issues.push(r.source.issue([...r.path, 'upstream', 'service'], `unknown service "${svc}"${didYouMean(svc, services.keys())}`));
+    }
+  }
+  checkRoutePatterns(routes, issues);
+
+  if (issues.length > 0 || !settings) throw new ConfigError(issues);
+  void PluginRef;
+  return Object.freeze({
+    settings,
+    configFile: settingsSource?.absolute,
+    routesDir,
+    pluginsDir,
+    files,
+    services: new Map([...services].map(([k, v]) => [k, v.value])),
+    routes: routes.map((r) => r.value),
+    globalPlugins,
+    registry,
+    tls,
+  });
+}

@@ -1,0 +1,54 @@
+/** The immutable result of loading every config file: what the gateway serves from. */
+import type { PluginDefinition } from '../plugins/define.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { RouteConfig, ServiceConfig, Settings } from './schema.js';
+
+export interface Where {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export interface PluginUse {
+  readonly name: string;
+  readonly definition: PluginDefinition;
+  /** The decoded config, defaults filled. */
+  readonly config: unknown;
+  readonly where: Where;
+  readonly configDir: string;
+}
+
+export interface TargetSpec {
+  readonly url: string;
+  readonly weight: number;
+}
+
+export interface ServiceEntry extends ServiceConfig {
+  readonly name: string;
+  readonly where: Where;
+  readonly targets: readonly TargetSpec[];
+  /** File contents for tls.ca / cert / key, read at load. */
+  readonly tlsMaterial?: { ca?: string; cert?: string; key?: string; servername?: string };
+  /** A stable fingerprint: unchanged services keep their pools across reloads. */
+  readonly fingerprint: string;
+}
+
+export interface RouteEntry extends RouteConfig {
+  readonly where: Where;
+  readonly methods: readonly string[];
+  readonly routePlugins: readonly PluginUse[];
+}
+
+export interface Snapshot {
+  readonly settings: Settings;
+  /** Absolute path of gatehouse.yaml, or undefined when the embedded defaults are used. */
+  readonly configFile: string | undefined;
+  readonly routesDir: string;
+  readonly pluginsDir: string;
+  readonly files: readonly string[];
+  readonly services: ReadonlyMap<string, ServiceEntry>;
+  readonly routes: readonly RouteEntry[];
+  readonly globalPlugins: readonly PluginUse[];
+  readonly registry: PluginRegistry;
+  readonly tls?: { cert: string; key: string };
+}

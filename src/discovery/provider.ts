@@ -1,0 +1,7 @@
+/** Discovery providers all have this one shape: they call back with the full target list whenever it changes. */
+import type { TargetSpec } from '../config/snapshot.js';
+
+export interface DiscoveryProvider {
+  /** Starts watching; calls onTargets with every new list. Returns a function that stops watching. */
+  watch(onTargets: (targets: readonly TargetSpec[]) => void): () => void;
+}

@@ -1,0 +1,6 @@
+/** The plugins that ship with the gateway. */
+import type { PluginDefinition } from './define.js';
+import headers from './headers/index.js';
+import requestSize from './request-size/index.js';
+
+export const builtinPlugins: readonly PluginDefinition[] = [headers, requestSize] as unknown as PluginDefinition[];

@@ -1,0 +1,82 @@
+/** The plugin API: the same for built-in and custom plugins. */
+import type { StaticDecode, TSchema } from '@sinclair/typebox';
+import type {
+  FastifyBaseLogger,
+  onErrorAsyncHookHandler,
+  onRequestAsyncHookHandler,
+  onResponseAsyncHookHandler,
+  onSendAsyncHookHandler,
+  preHandlerAsyncHookHandler,
+  preParsingAsyncHookHandler,
+  preValidationAsyncHookHandler,
+} from 'fastify';
+
+/** What a plugin's create() learns about the route it is set up for. */
+export interface PluginRouteInfo {
+  readonly id: string;
+  readonly path: string;
+  readonly methods: readonly string[];
+  /** The service the route proxies to, when it has one. */
+  readonly service?: string;
+}
+
+export interface PluginContext {
+  /** A pino child logger carrying the route id and the plugin's name. */
+  readonly logger: FastifyBaseLogger;
+  readonly route: PluginRouteInfo;
+  /** Directory of the file that configured the plugin: resolve relative paths from it. */
+  readonly configDir: string;
+  /** Names of the services the snapshot knows. */
+  readonly services: readonly string[];
+}
+
+/**
+ * Fastify hooks a plugin may return. They run in Fastify's lifecycle order; within one hook,
+ * global plugins first, then the route's, in the order listed.
+ */
+export interface PluginHooks {
+  onRequest?: onRequestAsyncHookHandler;
+  preParsing?: preParsingAsyncHookHandler;
+  preValidation?: preValidationAsyncHookHandler;
+  preHandler?: preHandlerAsyncHookHandler;
+  onSend?: onSendAsyncHookHandler<unknown>;
+  onResponse?: onResponseAsyncHookHandler;
+  onError?: onErrorAsyncHookHandler;
+}
+
+export const HOOK_NAMES = ['onRequest', 'preParsing', 'preValidation', 'preHandler', 'onSend', 'onResponse', 'onError'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+
+export interface PluginDefinition<S extends TSchema = TSchema> {
+  /** The name routes use: `- name: { ...config }`. */
+  readonly name: string;
+  /** TypeBox schema of the plugin's config; defaults in it are filled before create() sees the config. */
+  readonly config: S;
+  /** One line shown by `gatehouse explain`. */
+  readonly description?: string;
+  /** Called once per route at load. Return hooks, or null when there is nothing to do for this route. */
+  create(config: StaticDecode<S>, ctx: PluginContext): PluginHooks | null | Promise<PluginHooks | null>;
+}
+
+const BRAND = Symbol.for('gatehouse.plugin');
+
+/** Declares a plugin. The returned object is what a file in `plugins/` exports by default. */
+export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
+  if (!definition || typeof definition.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.name)) {
+    throw new TypeError('definePlugin: name must be lower-case letters, digits and dashes, starting with a letter');
+  }
+  if (typeof definition.create !== 'function') throw new TypeError(`definePlugin(${definition.name}): create must be a function`);
+  if (!definition.config || typeof definition.config !== 'object') throw new TypeError(`definePlugin(${definition.name}): config must be a TypeBox schema`);
+  Object.defineProperty(definition, BRAND, { value: true });
+  return definition;
+}
+
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PluginDefinition).name === 'string' &&
+    typeof (value as PluginDefinition).create === 'function' &&
+    typeof (value as PluginDefinition).config === 'object'
+  );
+}

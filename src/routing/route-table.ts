@@ -1,0 +1,61 @@
+/**
+ * The route table outside Fastify: the same paths, methods and constraints, for
+ * `gatehouse explain`, the 405 `Allow` list, and conflict checks at load.
+ */
+import FindMyWay from 'find-my-way';
+import { HTTP_METHODS } from '../config/schema.js';
+import { buildConstraints, type Constraints } from './constraints.js';
+import { normalizeTarget } from './normalize-path.js';
+
+export interface TableRoute {
+  readonly id: string;
+  readonly methods: readonly string[];
+  readonly match: { path: string; host?: string; headers?: Readonly<Record<string, string>> };
+}
+
+export const ROUTER_OPTIONS = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 500 } as const;
+
+/** GET routes answer HEAD too, unless HEAD is routed explicitly elsewhere. */
+export function methodsWithHead(methods: readonly string[]): string[] {
+  return methods.includes('GET') && !methods.includes('HEAD') ? [...methods, 'HEAD'] : [...methods];
+}
+
+export interface Lookup<R> {
+  route: R;
+  params: Record<string, string | undefined>;
+}
+
+export class RouteTable<R extends TableRoute> {
+  readonly constraints: Constraints;
+  private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+
+  constructor(routes: readonly R[], onConflict?: (route: R, error: Error) => void) {
+    this.constraints = buildConstraints(routes.map((r) => r.match));
+    this.router = FindMyWay({ ...ROUTER_OPTIONS, constraints: this.constraints.strategies as never });
+    const explicitHead = new Set(routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
+    for (const route of routes) {
+      const methods = explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
+      const constraints = this.constraints.forRoute(route.match);
+      try {
+        this.router.on(methods as FindMyWay.HTTPMethod[], route.match.path, { constraints: constraints ?? {} }, () => undefined, route);
+      } catch (err) {
+        if (onConflict) onConflict(route, err as Error);
+        else throw err;
+      }
+    }
+  }
+
+  /** The route a request takes; undefined when none matches. */
+  find(method: string, target: string, headers: Record<string, string | string[] | undefined> = {}): Lookup<R> | undefined {
+    const n = normalizeTarget(target);
+    if (!n.ok) return undefined;
+    const found = this.router.find(method as FindMyWay.HTTPMethod, n.path, this.constraints.derive({ headers }) as never);
+    if (!found) return undefined;
+    return { route: found.store as R, params: found.params };
+  }
+
+  /** Methods the path answers to (for 405 and Allow). */
+  allowed(target: string, headers: Record<string, string | string[] | undefined> = {}): string[] {
+    return HTTP_METHODS.filter((m) => this.find(m, target, headers) !== undefined);
+  }
+}

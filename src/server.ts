@@ -1,0 +1,176 @@
+/**
+ * The running gateway: owns the listening server, swaps in a freshly built app on reload
+ * (in-flight requests finish on the old one), and drains on shutdown.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import { buildApp, type GatewayApp } from './app.js';
+import { ConfigError, formatIssue } from './config/diagnostics.js';
+import { loadConfig, type LoadOptions } from './config/load.js';
+import type { Snapshot } from './config/snapshot.js';
+import { rawProblem } from './errors.js';
+import { ServiceSet } from './upstream/services.js';
+import type { UpstreamService } from './upstream/service.js';
+
+export interface GatewayOptions extends LoadOptions {
+  logger: FastifyBaseLogger;
+  /** Overrides server.port (0 = any free port; tests). */
+  port?: number;
+  host?: string;
+}
+
+export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: string[] };
+
+interface Generation {
+  built: GatewayApp;
+  snapshot: Snapshot;
+  inflight: number;
+  /** Services the next generation dropped: closed once this one has drained. */
+  closeWith: UpstreamService[];
+}
+
+export class Gateway {
+  readonly logger: FastifyBaseLogger;
+  readonly services = new ServiceSet();
+  private readonly options: GatewayOptions;
+  private server!: http.Server | https.Server;
+  private current!: Generation;
+  private generationNo = 0;
+  private draining = false;
+  private reloading: Promise<ReloadResult> | undefined;
+
+  private constructor(options: GatewayOptions) {
+    this.options = options;
+    this.logger = options.logger;
+  }
+
+  /** Loads config (throws ConfigError on any problem), builds the app and listens. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const gw = new Gateway(options);
+    const snapshot = await loadConfig(options);
+    gw.current = (await gw.build(snapshot)).gen;
+    await gw.listen();
+    return gw;
+  }
+
+  get snapshot(): Snapshot {
+    return this.current.snapshot;
+  }
+
+  get app(): GatewayApp {
+    return this.current.built;
+  }
+
+  get generation(): number {
+    return this.generationNo;
+  }
+
+  address(): AddressInfo {
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Builds a generation; returns it with the services it no longer uses. */
+  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[] }> {
+    const before = this.services.snapshot();
+    const dropped = this.services.sync(snapshot.services);
+    try {
+      const built = await buildApp({ snapshot, services: this.services, logger: this.logger });
+      this.generationNo++;
+      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
+    } catch (err) {
+      // Nothing changes: the old services stay, the ones made for this attempt go.
+      const made = this.services.restore(before);
+      await Promise.all(made.map((s) => s.close()));
+      throw err;
+    }
+  }
+
+  private handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const gen = this.current;
+    gen.inflight++;
+    res.once('close', () => {
+      gen.inflight--;
+      if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
+    });
+    if (this.draining) res.shouldKeepAlive = false;
+    gen.built.app.routing(req, res);
+  };
+
+  private async listen(): Promise<void> {
+    const s = this.current.snapshot.settings.server;
+    const opts: http.ServerOptions = {
+      requestTimeout: s.timeouts.request,
+      headersTimeout: Math.min(s.timeouts.headers, s.timeouts.request || Infinity),
+      keepAliveTimeout: s.timeouts.keepAlive,
+      // How often Node checks the header and request timeouts: often enough to honour short ones.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.timeouts.headers / 4))),
+      maxHeaderSize: 16 * 1024,
+    };
+    const tls = this.current.snapshot.tls;
+    this.server = tls ? https.createServer({ ...opts, cert: tls.cert, key: tls.key }, this.handle) : http.createServer(opts, this.handle);
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || (err.code === 'ECONNRESET' && socket.bytesRead === 0)) return socket.destroy();
+      const code =
+        err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+      const detail = code === 'BAD_REQUEST' ? `malformed request (${err.code ?? 'parse error'})` : undefined;
+      socket.end(rawProblem(code, randomUUID(), detail));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? s.port, this.options.host ?? s.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = this.address();
+    this.logger.info({ address: a.address, port: a.port, routes: this.current.snapshot.routes.length, tls: Boolean(tls) }, 'gateway listening');
+  }
+
+  /** Re-reads every config file; a valid config is swapped in, an invalid one leaves the running one serving. */
+  reload(): Promise<ReloadResult> {
+    // Reloads run one at a time; a reload asked for during another runs after it.
+    const run = async (): Promise<ReloadResult> => {
+      let next: Generation;
+      let dropped: UpstreamService[];
+      try {
+        ({ gen: next, dropped } = await this.build(await loadConfig(this.options)));
+      } catch (err) {
+        const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
+        for (const e of errors) this.logger.error(e);
+        this.logger.error({ errors: errors.length }, 'reload rejected; the running config keeps serving');
+        return { ok: false, errors };
+      }
+      const old = this.current;
+      old.closeWith = dropped;
+      this.current = next;
+      this.logger.info({ generation: this.generationNo, routes: next.snapshot.routes.length }, 'config reloaded');
+      if (old.inflight === 0) void this.retire(old);
+      return { ok: true, generation: this.generationNo };
+    };
+    const p = (this.reloading ?? Promise.resolve()).then(run, run);
+    this.reloading = p;
+    return p;
+  }
+
+  private async retire(gen: Generation): Promise<void> {
+    await gen.built.app.close().catch(() => undefined);
+    await Promise.all(gen.closeWith.map((s) => s.close()));
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
+  async close(graceMs = this.current.snapshot.settings.server.shutdownGrace): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const deadline = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    deadline.unref();
+    await closed;
+    clearTimeout(deadline);
+    await this.current.built.app.close().catch(() => undefined);
+    await this.services.close();
+  }
+}

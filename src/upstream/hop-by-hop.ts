@@ -1,0 +1,60 @@
+/** Header filtering both ways: hop-by-hop headers (RFC 9110 7.6.1) and those named in Connection never cross. */
+import type { IncomingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+type HeaderValue = string | string[] | undefined;
+
+function connectionTokens(value: HeaderValue): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const s = Array.isArray(value) ? value.join(',') : value;
+  const tokens = s
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive');
+  return tokens.length > 0 ? new Set(tokens) : undefined;
+}
+
+/** Request headers the gateway controls itself and never copies from the client. */
+const REQUEST_OWN = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'content-length']);
+
+export function requestHeadersToForward(incoming: IncomingHttpHeaders, dropForwarded: boolean): Record<string, string | string[]> {
+  const named = connectionTokens(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || REQUEST_OWN.has(name) || name[0] === ':') continue;
+    if (named?.has(name)) continue;
+    if (dropForwarded && name === 'forwarded') continue;
+    const v = incoming[name];
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}
+
+const RESPONSE_HIDDEN = ['server', 'x-powered-by'];
+
+/** Builds the response-header filter of one route (keepHeaders lists hidden headers to keep). */
+export function responseHeaderFilter(keep: readonly string[]): (headers: Record<string, HeaderValue>) => Record<string, string | string[]> {
+  const drop = new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !keep.map((k) => k.toLowerCase()).includes(h))]);
+  return (headers) => {
+    const named = connectionTokens(headers.connection);
+    const out: Record<string, string | string[]> = {};
+    for (const name in headers) {
+      if (drop.has(name) || named?.has(name)) continue;
+      const v = headers[name];
+      if (v !== undefined) out[name] = v;
+    }
+    return out;
+  };
+}
