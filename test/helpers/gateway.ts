@@ -1,0 +1,63 @@
+/** Config directories written for one test, and a real gateway started from them. */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { Gateway } from '../../src/server.js';
+
+export const silent = pino({ level: 'silent' });
+
+export interface ConfigDir {
+  dir: string;
+  /** Absolute path of gatehouse.yaml in it. */
+  configFile: string;
+  write(relative: string, text: string): Promise<void>;
+  remove(relative: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** A temp dir with `files` (relative path -> text); gatehouse.yaml gets `admin.enabled: false` unless given. */
+export async function configDir(files: Record<string, string>): Promise<ConfigDir> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-test-'));
+  const write = async (rel: string, text: string) => {
+    const full = path.join(dir, rel);
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFile(full, text);
+  };
+  const all = { 'gatehouse.yaml': 'admin: { enabled: false }\n', ...files };
+  for (const [rel, text] of Object.entries(all)) await write(rel, text);
+  return {
+    dir,
+    configFile: path.join(dir, 'gatehouse.yaml'),
+    write,
+    remove: (rel) => rm(path.join(dir, rel), { force: true }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface RunningGateway {
+  gateway: Gateway;
+  url: string;
+  dir: ConfigDir;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway on 127.0.0.1:0 from the given files. */
+export async function startGateway(files: Record<string, string>): Promise<RunningGateway> {
+  const dir = await configDir(files);
+  const gateway = await Gateway.start({ configFile: dir.configFile, logger: silent, port: 0, host: '127.0.0.1' });
+  return {
+    gateway,
+    url: `http://127.0.0.1:${gateway.address().port}`,
+    dir,
+    close: async () => {
+      await gateway.close(1000);
+      await dir.cleanup();
+    },
+  };
+}
+
+/** A route file with one service `svc` over `targets` and the given routes YAML (indented list items). */
+export function routeFile(targets: string[], routes: string, serviceExtra = ''): string {
+  return `services:\n  svc:\n    discovery:\n      static: [${targets.map((t) => JSON.stringify(t)).join(', ')}]\n${serviceExtra}routes:\n${routes}`;
+}
