@@ -13,6 +13,11 @@ import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { rawProblem } from './errors.js';
 import { ServiceSet } from './upstream/services.js';
+import type { FastifyInstance } from 'fastify';
+import { buildAdminApp } from './admin/server.js';
+import { describeService } from './admin/describe.js';
+import type { AdminSource, ServiceReport } from './admin/source.js';
+import { watchConfig } from './config/watch.js';
 import type { UpstreamService } from './upstream/service.js';
 
 export interface GatewayOptions extends LoadOptions {
@@ -20,6 +25,12 @@ export interface GatewayOptions extends LoadOptions {
   /** Overrides server.port (0 = any free port; tests). */
   port?: number;
   host?: string;
+  /** Overrides admin.port (0 = any free port; tests). */
+  adminPort?: number;
+  /** Reload when a config file changes (the CLI turns this on). */
+  watch?: boolean;
+  /** Serve the admin API from this process (false in cluster workers: the primary serves it). */
+  admin?: boolean;
 }
 
 export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: string[] };
@@ -32,15 +43,17 @@ interface Generation {
   closeWith: UpstreamService[];
 }
 
-export class Gateway {
+export class Gateway implements AdminSource {
   readonly logger: FastifyBaseLogger;
-  readonly services = new ServiceSet();
+  readonly serviceSet = new ServiceSet();
   private readonly options: GatewayOptions;
   private server!: http.Server | https.Server;
   private current!: Generation;
   private generationNo = 0;
   private draining = false;
   private reloading: Promise<ReloadResult> | undefined;
+  private admin: FastifyInstance | undefined;
+  private stopWatching: (() => void) | undefined;
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -52,11 +65,43 @@ export class Gateway {
     const gw = new Gateway(options);
     const snapshot = await loadConfig(options);
     gw.current = (await gw.build(snapshot)).gen;
-    await gw.listen();
+    try {
+      await gw.listen();
+      if (options.admin !== false && snapshot.settings.admin.enabled) await gw.listenAdmin();
+    } catch (err) {
+      await gw.close(0);
+      throw err;
+    }
+    if (options.watch) {
+      gw.stopWatching = watchConfig(snapshot, (file) => {
+        gw.logger.info({ file }, 'config changed; reloading');
+        void gw.reload();
+      });
+    }
     return gw;
   }
 
-  get snapshot(): Snapshot {
+  private async listenAdmin(): Promise<void> {
+    const { admin } = this.current.snapshot.settings;
+    this.admin = await buildAdminApp(this, this.logger);
+    await this.admin.listen({ port: this.options.adminPort ?? admin.port, host: admin.host });
+    this.logger.info({ address: admin.host, port: this.adminAddress()?.port }, 'admin listening');
+  }
+
+  /** The admin server's address, when it runs in this process. */
+  adminAddress(): AddressInfo | undefined {
+    return this.admin?.server.address() as AddressInfo | undefined;
+  }
+
+  // AdminSource
+  async services(): Promise<ServiceReport[]> {
+    return [...this.serviceSet.all()].map(describeService);
+  }
+  ready(): boolean {
+    return !this.draining;
+  }
+
+  snapshot(): Snapshot {
     return this.current.snapshot;
   }
 
@@ -64,7 +109,7 @@ export class Gateway {
     return this.current.built;
   }
 
-  get generation(): number {
+  generation(): number {
     return this.generationNo;
   }
 
@@ -74,15 +119,15 @@ export class Gateway {
 
   /** Builds a generation; returns it with the services it no longer uses. */
   private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[] }> {
-    const before = this.services.snapshot();
-    const dropped = this.services.sync(snapshot.services);
+    const before = this.serviceSet.snapshot();
+    const dropped = this.serviceSet.sync(snapshot.services);
     try {
-      const built = await buildApp({ snapshot, services: this.services, logger: this.logger });
+      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger });
       this.generationNo++;
       return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
     } catch (err) {
       // Nothing changes: the old services stay, the ones made for this attempt go.
-      const made = this.services.restore(before);
+      const made = this.serviceSet.restore(before);
       await Promise.all(made.map((s) => s.close()));
       throw err;
     }
@@ -164,6 +209,12 @@ export class Gateway {
   async close(graceMs = this.current.snapshot.settings.server.shutdownGrace): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.stopWatching?.();
+    await this.admin?.close().catch(() => undefined);
+    if (!this.server?.listening) {
+      await this.serviceSet.close();
+      return;
+    }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const deadline = setTimeout(() => this.server.closeAllConnections(), graceMs);
@@ -171,6 +222,6 @@ export class Gateway {
     await closed;
     clearTimeout(deadline);
     await this.current.built.app.close().catch(() => undefined);
-    await this.services.close();
+    await this.serviceSet.close();
   }
 }
