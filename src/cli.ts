@@ -138,22 +138,26 @@ async function main(argv: string[]): Promise<void> {
         await runPrimary(opts, { ...snapshot, settings: { ...snapshot.settings, server: { ...snapshot.settings.server, workers } } }, logger);
         return;
       }
-      let gateway: Gateway;
+      // Signal handlers first: a SIGHUP during startup must not kill the process.
+      let gateway: Gateway | undefined;
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down: draining in-flight requests');
+        void (gateway?.close() ?? Promise.resolve()).then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => void gateway?.reload());
       try {
         gateway = await Gateway.start({ ...opts, logger, watch: true });
       } catch (err) {
         printIssues(err);
       }
-      const stop = (signal: string) => {
-        logger.info({ signal }, 'shutting down: draining in-flight requests');
-        void gateway.close().then(() => {
-          logger.info('stopped');
-          process.exit(0);
-        });
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.on('SIGHUP', () => void gateway.reload());
       return;
     }
     default:

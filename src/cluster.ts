@@ -27,6 +27,10 @@ export function workerCount(setting: number | 'auto'): number {
 
 /** In a worker: run the gateway (no admin, no watcher) and answer the primary. */
 export async function runWorker(options: LoadOptions, logger: FastifyBaseLogger): Promise<void> {
+  // Signals go to the whole process group; the primary decides, workers wait for its word.
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
   const gateway = await Gateway.start({ ...options, logger, admin: false, watch: false });
   const send = (m: FromWorker) => process.send?.(m);
   process.on('message', (m: ToWorker) => {
@@ -34,10 +38,6 @@ export async function runWorker(options: LoadOptions, logger: FastifyBaseLogger)
     else if (m.type === 'services') void gateway.services().then((services) => send({ type: 'services', id: m.id, services }));
     else if (m.type === 'shutdown') void gateway.close().then(() => process.exit(0));
   });
-  // Signals go to the whole process group; the primary decides, workers wait for its word.
-  process.on('SIGTERM', () => undefined);
-  process.on('SIGINT', () => undefined);
-  process.on('SIGHUP', () => undefined);
   send({ type: 'ready' });
 }
 
@@ -155,6 +155,21 @@ class Primary implements AdminSource {
 export async function runPrimary(options: LoadOptions, snapshot: Snapshot, logger: FastifyBaseLogger): Promise<void> {
   const count = workerCount(snapshot.settings.server.workers);
   const primary = new Primary(snapshot, options, logger, count);
+  let stopWatching = () => undefined as void;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining every worker');
+    stopWatching();
+    void primary.shutdown().then(() => {
+      logger.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => void primary.reload());
   primary.start();
   logger.info({ workers: count }, 'started workers');
   const { admin } = snapshot.settings;
@@ -163,19 +178,8 @@ export async function runPrimary(options: LoadOptions, snapshot: Snapshot, logge
     await primary.admin.listen({ port: admin.port, host: admin.host });
     logger.info({ address: admin.host, port: (primary.admin.server.address() as AddressInfo).port }, 'admin listening');
   }
-  const stopWatching = watchConfig(snapshot, (file) => {
+  stopWatching = watchConfig(snapshot, (file) => {
     logger.info({ file }, 'config changed; reloading');
     void primary.reload();
   });
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down: draining every worker');
-    stopWatching();
-    void primary.shutdown().then(() => {
-      logger.info('stopped');
-      process.exit(0);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void primary.reload());
 }
