@@ -1,4 +1,8 @@
-/** Watches the config files and directories; calls back (debounced) when anything in them changes. */
+/**
+ * Watches the config file, routes directory and plugins directory; calls back (debounced)
+ * when anything in them changes. Watches are re-made after each change, so directories
+ * swapped in by symlink (Kubernetes ConfigMap volumes update through `..data`) stay watched.
+ */
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 
@@ -9,13 +13,17 @@ export interface WatchTargets {
 }
 
 export function watchConfig(targets: WatchTargets, onChange: (what: string) => void, debounceMs = 250): () => void {
-  const watchers: FSWatcher[] = [];
+  let watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
   let last = '';
+  let stopped = false;
   const fire = (what: string) => {
     last = what;
     clearTimeout(timer);
-    timer = setTimeout(() => onChange(last), debounceMs);
+    timer = setTimeout(() => {
+      arm();
+      onChange(last);
+    }, debounceMs);
   };
   const add = (dir: string, filter?: (name: string) => boolean) => {
     try {
@@ -29,12 +37,22 @@ export function watchConfig(targets: WatchTargets, onChange: (what: string) => v
       // A directory that does not exist yet is not watched; SIGHUP or POST /reload still work.
     }
   };
-  add(targets.routesDir);
-  add(targets.pluginsDir);
-  // The config file's directory, filtered to the file, so editors that replace the file are seen.
-  if (targets.configFile) add(path.dirname(targets.configFile), (n) => n === path.basename(targets.configFile!));
-  return () => {
-    clearTimeout(timer);
+  const arm = () => {
     for (const w of watchers) w.close();
+    watchers = [];
+    if (stopped) return;
+    add(targets.routesDir);
+    add(targets.pluginsDir);
+    if (targets.configFile) {
+      const dir = path.dirname(targets.configFile);
+      const base = path.basename(targets.configFile);
+      add(dir, (n) => n === base || n === '..data' || path.join(dir, n) === targets.routesDir);
+    }
+  };
+  arm();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    arm();
   };
 }
