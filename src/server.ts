@@ -18,6 +18,8 @@ import { buildAdminApp } from './admin/server.js';
 import { describeService } from './admin/describe.js';
 import type { AdminSource, ServiceReport } from './admin/source.js';
 import { watchConfig } from './config/watch.js';
+import { addTargetStateSource, collectProcessMetrics, configGeneration, lastReloadSuccess, metricsText, reloads, type TargetState } from './observability/metrics.js';
+import { createTracer, type RequestTracer } from './observability/tracing.js';
 import type { UpstreamService } from './upstream/service.js';
 
 export interface GatewayOptions extends LoadOptions {
@@ -54,6 +56,8 @@ export class Gateway implements AdminSource {
   private reloading: Promise<ReloadResult> | undefined;
   private admin: FastifyInstance | undefined;
   private stopWatching: (() => void) | undefined;
+  private tracer: RequestTracer | undefined;
+  private stopStateSource: (() => void) | undefined;
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -64,7 +68,12 @@ export class Gateway implements AdminSource {
   static async start(options: GatewayOptions): Promise<Gateway> {
     const gw = new Gateway(options);
     const snapshot = await loadConfig(options);
+    collectProcessMetrics();
+    // Tracing is set up once per process: a change to `tracing` applies at the next start.
+    gw.tracer = createTracer(snapshot.settings.tracing);
     gw.current = (await gw.build(snapshot)).gen;
+    configGeneration.set(gw.generationNo);
+    gw.stopStateSource = addTargetStateSource(() => gw.targetStates());
     try {
       await gw.listen();
       if (options.admin !== false && snapshot.settings.admin.enabled) await gw.listenAdmin();
@@ -100,6 +109,15 @@ export class Gateway implements AdminSource {
   ready(): boolean {
     return !this.draining;
   }
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return metricsText(false);
+  }
+
+  private *targetStates(): Iterable<TargetState> {
+    for (const svc of this.serviceSet.all()) {
+      for (const t of describeService(svc).targets) yield { service: svc.name, target: t.url, healthy: t.healthy && !t.ejected, breaker: t.breaker };
+    }
+  }
 
   snapshot(): Snapshot {
     return this.current.snapshot;
@@ -122,7 +140,7 @@ export class Gateway implements AdminSource {
     const before = this.serviceSet.snapshot();
     const dropped = this.serviceSet.sync(snapshot.services);
     try {
-      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger });
+      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, tracer: this.tracer });
       this.generationNo++;
       return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
     } catch (err) {
@@ -186,8 +204,13 @@ export class Gateway implements AdminSource {
         const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         for (const e of errors) this.logger.error(e);
         this.logger.error({ errors: errors.length }, 'reload rejected; the running config keeps serving');
+        reloads.inc({ result: 'error' });
+        lastReloadSuccess.set(0);
         return { ok: false, errors };
       }
+      reloads.inc({ result: 'ok' });
+      lastReloadSuccess.set(1);
+      configGeneration.set(this.generationNo);
       const old = this.current;
       old.closeWith = dropped;
       this.current = next;
@@ -210,6 +233,7 @@ export class Gateway implements AdminSource {
     if (this.draining) return;
     this.draining = true;
     this.stopWatching?.();
+    this.stopStateSource?.();
     await this.admin?.close().catch(() => undefined);
     if (!this.server?.listening) {
       await this.serviceSet.close();
@@ -223,5 +247,6 @@ export class Gateway implements AdminSource {
     clearTimeout(deadline);
     await this.current.built.app.close().catch(() => undefined);
     await this.serviceSet.close();
+    await this.tracer?.shutdown().catch(() => undefined);
   }
 }
