@@ -34,7 +34,7 @@ interface Generation {
 
 export class Gateway {
   readonly logger: FastifyBaseLogger;
-  readonly services = new ServiceSet();
+  readonly services: ServiceSet;
   private readonly options: GatewayOptions;
   private server!: http.Server | https.Server;
   private current!: Generation;
@@ -45,6 +45,7 @@ export class Gateway {
   private constructor(options: GatewayOptions) {
     this.options = options;
     this.logger = options.logger;
+    this.services = new ServiceSet({ logger: options.logger });
   }
 
   /** Loads config (throws ConfigError on any problem), builds the app and listens. */

@@ -10,6 +10,7 @@ import { displayPath, readSource, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
+import { checkBalancing } from './service-checks.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -174,6 +175,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         continue;
       }
       const targets = targetsOf(svc, source, [...p, 'discovery', 'static'], issues);
+      checkBalancing(svc, source, p, issues);
       const tlsMaterial = svc.tls
         ? {
             ca: await readRelative(source, [...p, 'tls', 'ca'], svc.tls.ca, issues),
