@@ -8,8 +8,11 @@ export interface BalancerTarget {
   readonly weight: number;
   /** Requests sent and not yet fully answered. */
   readonly inflight: number;
-  /** Latency EWMA in milliseconds at time `now` (performance.now()), decayed while nothing is observed. */
-  latencyEstimate(now: number): number;
+  /**
+   * Latency EWMA in milliseconds at time `now` (performance.now()), decayed while nothing is
+   * observed; undefined before the target's first response.
+   */
+  latencyEstimate(now: number): number | undefined;
 }
 
 export interface PickContext<T extends BalancerTarget = UpstreamTarget> {

@@ -1,47 +1,40 @@
 /**
  * A peak-sensitive latency EWMA, as Finagle and Linkerd keep per endpoint: a sample above the
- * estimate replaces it at once, a lower one pulls it down with weight by elapsed time (decay
- * time `tau`), and while nothing is observed the estimate decays towards zero so that a target
- * that looked slow is tried again. Times are performance.now() milliseconds.
+ * estimate replaces it at once, a lower one pulls it down with a weight set by the elapsed
+ * time (decay time `tau`), and while nothing is observed the estimate decays towards zero so
+ * that a target that looked slow is tried again. Times are performance.now() milliseconds.
  */
 import { performance } from 'node:perf_hooks';
 
 export const DEFAULT_TAU_MS = 10_000;
-/** The estimate of a target before its first response. */
-export const DEFAULT_LATENCY_MS = 30;
 
 export class LatencyEwma {
-  private value: number;
-  private at: number;
-  private samples = 0;
+  private value: number | undefined;
+  private at = 0;
   private readonly tau: number;
 
-  constructor(tauMs = DEFAULT_TAU_MS, initialMs = DEFAULT_LATENCY_MS, now = performance.now()) {
+  constructor(tauMs = DEFAULT_TAU_MS) {
     this.tau = tauMs;
-    this.value = initialMs;
-    this.at = now;
   }
 
   /** Records one response time. A failure never lowers the estimate (a fast refusal is not a fast target). */
   record(ms: number, ok = true, now = performance.now()): void {
     const sample = Math.max(0, ms);
-    if (this.samples === 0) this.value = ok ? sample : Math.max(sample, this.value);
-    else if (sample >= this.value) this.value = sample;
+    if (this.value === undefined || sample >= this.value) this.value = sample;
     else if (ok) {
       const w = Math.exp(-Math.max(0, now - this.at) / this.tau);
       this.value = this.value * w + sample * (1 - w);
     }
     this.at = now;
-    this.samples++;
   }
 
-  /** The estimate at `now`, decayed for the time since the last sample. */
-  estimate(now = performance.now()): number {
-    return this.value * Math.exp(-Math.max(0, now - this.at) / this.tau);
+  /** The estimate at `now`, decayed for the time since the last sample; undefined before the first. */
+  estimate(now = performance.now()): number | undefined {
+    return this.value === undefined ? undefined : this.value * Math.exp(-Math.max(0, now - this.at) / this.tau);
   }
 
   /** The estimate as of the last sample (for display), or undefined before any. */
   get last(): number | undefined {
-    return this.samples === 0 ? undefined : this.value;
+    return this.value;
   }
 }

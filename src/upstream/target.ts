@@ -83,7 +83,7 @@ export class UpstreamTarget implements BalancerTarget {
     this.listeners.push(listener);
   }
 
-  latencyEstimate(now: number): number {
+  latencyEstimate(now: number): number | undefined {
     return this.latency.estimate(now);
   }
 

@@ -85,3 +85,13 @@ routes:
   const ewma = new Map(d.targets.map((x) => [x.url, x.latencyEwmaMs]));
   assert.ok(ewma.get(slow.url)! > ewma.get(fastA.url)! && ewma.get(slow.url)! > ewma.get(fastB.url)!, JSON.stringify(d.targets));
 });
+
+test('p2c-ewma: a target with no response yet is tried while idle, and avoided while its first request is out', () => {
+  const known = fake('known', 1, 1);
+  const fresh: FakeTarget = { ...fake('fresh'), latencyEstimate: () => undefined };
+  const b = p2cEwma<FakeTarget>(seeded(6));
+  assert.equal(b.pick([known, fresh], {}), fresh);
+  fresh.inflight = 1;
+  known.inflight = 50;
+  for (let i = 0; i < 20; i++) assert.equal(b.pick([known, fresh], {}), known);
+});
