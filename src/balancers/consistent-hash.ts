@@ -80,6 +80,9 @@ export function consistentHash<T extends BalancerTarget>(options: ConsistentHash
   // Per walk, seen[i] === walkNo marks ring target i as already refused.
   let seen = new Uint32Array(0);
   let walkNo = 0;
+  // Ring index of each target of the list picked from last (the service hands the same array while nothing changes).
+  let lastList: readonly T[] | undefined;
+  let lastIndex = new Int32Array(0);
 
   function rebuild(targets: readonly T[]): void {
     ring = buildRing(targets, replicas);
@@ -87,10 +90,14 @@ export function consistentHash<T extends BalancerTarget>(options: ConsistentHash
     seen = new Uint32Array(ring.targets.length);
     stampNo = 0;
     walkNo = 0;
+    lastList = undefined;
   }
 
-  /** The first owner clockwise from `start` that `ok` accepts. */
-  function walk(start: number, ok: (i: number) => boolean): T | undefined {
+  /**
+   * The first owner clockwise from `start` that is a candidate of this pick and, when
+   * `scale` is finite, holds fewer than ceil(scale x weight) requests.
+   */
+  function walk(start: number, scale: number): T | undefined {
     const { points, owners, targets } = ring;
     const n = points.length;
     if (++walkNo === 0xffff_ffff) {
@@ -101,7 +108,8 @@ export function consistentHash<T extends BalancerTarget>(options: ConsistentHash
     for (let step = 0; step < n && refused < targets.length; step++) {
       const owner = owners[(start + step) % n]!;
       if (seen[owner] === walkNo) continue;
-      if (ok(owner)) return targets[owner];
+      const t = targets[owner]!;
+      if (stamp[owner] === stampNo && (scale === Infinity || t.inflight < Math.ceil(scale * t.weight))) return t;
       seen[owner] = walkNo;
       refused++;
     }
@@ -116,27 +124,32 @@ export function consistentHash<T extends BalancerTarget>(options: ConsistentHash
       const list = candidates(available, ctx.exclude);
       if (list.length === 0) return undefined;
       if (list.length === 1) return list[0];
-      if (list.some((t) => !ring.index.has(t))) rebuild([...ring.targets, ...list]);
+      if (list !== lastList) {
+        for (const t of list) {
+          if (!ring.index.has(t)) {
+            rebuild([...ring.targets, ...list]);
+            break;
+          }
+        }
+        lastIndex = Int32Array.from(list, (t) => ring.index.get(t)!);
+        lastList = list;
+      }
       if (++stampNo === 0xffff_ffff) {
         stamp.fill(0);
         stampNo = 1;
       }
       let inflight = 0;
       let weight = 0;
-      for (const t of list) {
-        stamp[ring.index.get(t)!] = stampNo;
+      for (let i = 0; i < list.length; i++) {
+        const t = list[i]!;
+        stamp[lastIndex[i]!] = stampNo;
         inflight += t.inflight;
         weight += t.weight;
       }
       const key = ctx.key ?? (ctx.request && options.keyOf ? options.keyOf(ctx.request) : undefined);
       const h = key === undefined ? Math.floor(rand() * 0x1_0000_0000) : hash32(key);
       const start = firstAtOrAfter(ring.points, h);
-      const scale = (loadFactor * (inflight + 1)) / weight;
-      const under = (i: number) => {
-        const t = ring.targets[i]!;
-        return stamp[i] === stampNo && t.inflight < Math.ceil(scale * t.weight);
-      };
-      return walk(start, under) ?? walk(start, (i) => stamp[i] === stampNo);
+      return walk(start, (loadFactor * (inflight + 1)) / weight) ?? walk(start, Infinity);
     },
   };
 }

@@ -6,25 +6,44 @@
 import { candidates, type Balancer, type BalancerTarget } from './balancer.js';
 
 export function weightedRoundRobin<T extends BalancerTarget>(): Balancer<T> {
-  // Scores live beside the targets so a list change keeps them for targets that stay.
-  const score = new WeakMap<T, number>();
+  // Scores of targets not in the current list, so a target keeps its score across list changes.
+  const saved = new Map<T, number>();
+  // Scores of the list picked from last, by position: the service hands the same array while
+  // nothing changes, so the hot path is one pass over a typed array.
+  let list: readonly T[] = [];
+  let scores = new Float64Array(0);
+
+  function switchTo(next: readonly T[]): void {
+    list.forEach((t, i) => saved.set(t, scores[i]!));
+    scores = new Float64Array(next.length);
+    next.forEach((t, i) => (scores[i] = saved.get(t) ?? 0));
+    list = next;
+  }
+
   return {
     pick(available, ctx) {
-      const list = candidates(available, ctx.exclude);
-      let best: T | undefined;
+      const from = candidates(available, ctx.exclude);
+      if (from !== list) switchTo(from);
+      let best = -1;
       let bestScore = -Infinity;
       let total = 0;
-      for (const t of list) {
-        const s = (score.get(t) ?? 0) + t.weight;
-        score.set(t, s);
-        total += t.weight;
+      for (let i = 0; i < list.length; i++) {
+        const w = list[i]!.weight;
+        const s = (scores[i] = scores[i]! + w);
+        total += w;
         if (s > bestScore) {
-          best = t;
+          best = i;
           bestScore = s;
         }
       }
-      if (best !== undefined) score.set(best, bestScore - total);
-      return best;
+      if (best === -1) return undefined;
+      scores[best] = bestScore - total;
+      return list[best];
+    },
+    update(targets) {
+      // Forget targets that left.
+      const keep = new Set(targets);
+      for (const t of saved.keys()) if (!keep.has(t)) saved.delete(t);
     },
   };
 }

@@ -12,7 +12,6 @@ export function checkBalancing(svc: ServiceConfig, source: SourceFile, at: reado
     const a = [...at, 'healthCheck', 'active'];
     if (active.interval < 1) issues.push(source.issue([...a, 'interval'], 'must be at least 1ms'));
     if (active.timeout < 1) issues.push(source.issue([...a, 'timeout'], 'must be at least 1ms'));
-    else if (active.timeout > active.interval) issues.push(source.issue([...a, 'timeout'], `must not exceed interval (${active.interval}ms)`));
   }
   const passive = svc.healthCheck.passive;
   if (passive && passive.ejectFor < 1) issues.push(source.issue([...at, 'healthCheck', 'passive', 'ejectFor'], 'must be at least 1ms'));

@@ -38,6 +38,10 @@ export class UpstreamService {
   private readonly active: ActiveHealthCheck | undefined;
   private readonly stopWatching: () => void;
   private panicking = false;
+  /** What pick() last offered the balancer, the list it came from and which of those were up. */
+  private offered: readonly UpstreamTarget[] = [];
+  private offeredFrom: readonly UpstreamTarget[] | undefined;
+  private up = new Uint8Array(0);
 
   constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets), options: ServiceOptions = {}) {
     this.name = config.name;
@@ -96,11 +100,24 @@ export class UpstreamService {
     const all = this.targets;
     if (all.length === 0) return undefined;
     const now = Date.now();
+    // The offered array stays the same object while availability does not change (balancers cache by it).
+    let changed = this.offeredFrom !== all;
+    if (changed) this.up = new Uint8Array(all.length);
     let up = 0;
-    for (const t of all) if (t.available(now)) up++;
+    for (let i = 0; i < all.length; i++) {
+      const a = all[i]!.available(now) ? 1 : 0;
+      up += a;
+      if (this.up[i] !== a) {
+        this.up[i] = a;
+        changed = true;
+      }
+    }
     this.setPanic(up === 0);
-    const offer = up === 0 || up === all.length ? all : all.filter((t) => t.available(now));
-    return this.balancer.pick(offer, { request, exclude });
+    if (changed) {
+      this.offeredFrom = all;
+      this.offered = up === 0 || up === all.length ? all : all.filter((_, i) => this.up[i] === 1);
+    }
+    return this.balancer.pick(this.offered, { request, exclude });
   }
 
   /** True while every target is unavailable and all are offered anyway. */

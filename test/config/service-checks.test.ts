@@ -64,9 +64,11 @@ test('config: healthCheck defaults are filled (active: {} and passive: {})', asy
   }
 });
 
-test('config: an active check timeout above its interval, a zero interval, unknown keys are errors', async () => {
-  assert.match((await errorsOf('    healthCheck: { active: { interval: 1s, timeout: 2s } }\n'))[0]!, /healthCheck\.active\.timeout: must not exceed interval \(1000ms\)/);
-  assert.match((await errorsOf('    healthCheck: { active: { interval: 0, timeout: 0 } }\n')).join('\n'), /healthCheck\.active\.interval: must be at least 1ms/);
+test('config: a zero interval or timeout, a zero ejectFor, unknown keys and a relative path are errors', async () => {
+  const zero = (await errorsOf('    healthCheck: { active: { interval: 0, timeout: 0 }, passive: { ejectFor: 0 } }\n')).join('\n');
+  assert.match(zero, /healthCheck\.active\.interval: must be at least 1ms/);
+  assert.match(zero, /healthCheck\.active\.timeout: must be at least 1ms/);
+  assert.match(zero, /healthCheck\.passive\.ejectFor: must be at least 1ms/);
   assert.match((await errorsOf('    healthCheck: { passive: { failure: 3 } }\n'))[0]!, /healthCheck\.passive\.failure: unknown key "failure" \(did you mean "failures"\?\)/);
   assert.match((await errorsOf('    healthCheck: { active: { path: healthz } }\n'))[0]!, /healthCheck\.active\.path: must start with \//);
 });

@@ -85,7 +85,7 @@ test('passive health: upstream timeouts count as failures', async (t) => {
   b.health = 'hang';
   t.after(() => Promise.all([a.close(), b.close()]));
   // Requests to /healthz hang on b; the service timeout turns them into 504s.
-  const gw = await startGateway(files([a.url, b.url], '{ failures: 2, ejectFor: 30s }', '    timeout: 50ms\n'));
+  const gw = await startGateway(files([a.url, b.url], '{ failures: 2, ejectFor: 30s }', '    timeout: 500ms\n'));
   t.after(() => gw.close());
   assert.deepEqual(await get(`${gw.url}/healthz`, 4), [200, 504, 200, 504]);
   assert.equal(gw.gateway.services.get('svc')!.describe().targets[1]!.ejected, true);

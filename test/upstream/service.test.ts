@@ -39,7 +39,7 @@ test('panic: when every target fails its health check, requests go to all of the
     'routes.d/a.yaml': `services:
   svc:
     discovery: { static: ["${a.url}", "${b.url}"] }
-    healthCheck: { active: { interval: 30ms, timeout: 20ms, unhealthy: 1 } }
+    healthCheck: { active: { interval: 30ms, timeout: 2s, unhealthy: 1 } }
 routes:
   - { id: r, match: { path: /* }, upstream: { service: svc } }
 `,
