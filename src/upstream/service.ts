@@ -5,6 +5,7 @@ import type { Balancer } from '../balancers/balancer.js';
 import { createBalancer } from '../balancers/index.js';
 import type { DiscoveryProvider } from '../discovery/provider.js';
 import { staticDiscovery } from '../discovery/static.js';
+import { RetryBudget } from './retry-budget.js';
 import { UpstreamTarget } from './target.js';
 
 export class UpstreamService {
@@ -13,11 +14,14 @@ export class UpstreamService {
   private targets: UpstreamTarget[] = [];
   private readonly balancer: Balancer;
   private readonly stopWatching: () => void;
+  /** Caps the retries of every route of this service to a share of its traffic (upstream/retry-budget.ts). */
+  readonly retryBudget: RetryBudget;
 
   constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets)) {
     this.name = config.name;
     this.config = config;
     this.balancer = createBalancer(config);
+    this.retryBudget = new RetryBudget(config.retry?.budget);
     this.stopWatching = provider.watch((list) => this.setTargets(list));
   }
 
@@ -46,7 +50,9 @@ export class UpstreamService {
   }
 
   pick(request?: FastifyRequest, exclude?: ReadonlySet<UpstreamTarget>): UpstreamTarget | undefined {
-    return this.balancer.pick(this.targets, { request, exclude });
+    // A target whose circuit breaker refuses calls is never picked.
+    const ready = this.config.circuitBreaker ? this.targets.filter((t) => !t.breakerOpen()) : this.targets;
+    return this.balancer.pick(ready, { request, exclude });
   }
 
   async close(): Promise<void> {
