@@ -51,3 +51,67 @@ test('a long idle gap empties every bucket', () => {
   c.advance(60_000);
   assert.equal(budget.tryWithdraw(), false);
 });
+
+// ---- against a real, fully failing upstream ----
+
+import { request } from 'undici';
+import { routeFile, startGateway } from '../helpers/gateway.js';
+import { startOrigin } from '../helpers/upstream.js';
+
+const ROUTE = `  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc, stripPrefix: /api }\n`;
+
+async function drive(url: string, total: number, concurrency: number): Promise<number[]> {
+  const statuses: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        const res = await request(url);
+        await res.body.dump();
+        statuses.push(res.statusCode);
+      }
+    }),
+  );
+  return statuses;
+}
+
+test('the retry budget caps extra upstream calls under a fully failing service', async (t) => {
+  const origin = await startOrigin((_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  });
+  t.after(() => origin.close());
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile(
+      [origin.url],
+      ROUTE,
+      '    retry: { attempts: 3, backoff: 0, budget: { percent: 20, minPerSecond: 0, window: 1m } }\n',
+    ),
+  });
+  t.after(() => gw.close());
+  const statuses = await drive(`${gw.url}/api/x`, 200, 10);
+  assert.equal(statuses.length, 200);
+  assert.ok(statuses.every((s) => s === 503));
+  const hits = origin.seen.length;
+  // Without a budget: 200 x (1 + 3) = 800 calls. With it: 200 + 20% of 200.
+  assert.ok(hits > 200, `some retries were allowed (${hits} calls)`);
+  assert.ok(hits <= 240, `retries stayed within 20% of the traffic (${hits} calls)`);
+});
+
+test('the budget floor lets a quiet service retry', async (t) => {
+  const origin = await startOrigin((_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  });
+  t.after(() => origin.close());
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    retry: { attempts: 2, backoff: 0, budget: { percent: 0, minPerSecond: 1, window: 1m } }\n'),
+  });
+  t.after(() => gw.close());
+  await drive(`${gw.url}/api/x`, 20, 1);
+  // 0% of the traffic, but 1/s over a 60s window = 60 retries: each of the 20 requests gets both of its retries.
+  assert.equal(origin.seen.length, 20 + 40);
+  await drive(`${gw.url}/api/x`, 20, 1);
+  assert.equal(origin.seen.length, 60 + 20 + 20, 'the 20 retries left in the floor, then none');
+});

@@ -61,3 +61,162 @@ test('maxBackoff defaults to ten times backoff', () => {
   const p = retryPolicy(Value.Decode(Retry, Value.Default(Retry, { backoff: '10ms' })));
   assert.equal(p.maxBackoff, 100);
 });
+
+// ---- against real upstreams ----
+
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { request } from 'undici';
+import { routeFile, startGateway } from '../helpers/gateway.js';
+import { closedPort, startOrigin, startRawOrigin, type OriginHandler } from '../helpers/upstream.js';
+
+const ROUTE = `  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc, stripPrefix: /api }\n`;
+const answer = (code: number): OriginHandler => (_req, res) => {
+  res.statusCode = code;
+  res.end(`status ${code}`);
+};
+
+test('a retried request moves to another target', async (t) => {
+  const failing = await startOrigin(answer(503));
+  const good = await startOrigin();
+  t.after(() => Promise.all([failing.close(), good.close()]));
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([failing.url, good.url], ROUTE, '    retry: { attempts: 2, backoff: 1ms }\n') });
+  t.after(() => gw.close());
+  for (let i = 0; i < 6; i++) {
+    const res = await request(`${gw.url}/api/x`);
+    await res.body.dump();
+    assert.equal(res.statusCode, 200);
+  }
+  assert.ok(failing.seen.length >= 1);
+  const goodIds = new Set(good.seen.map((s) => s.headers['x-request-id']));
+  for (const s of failing.seen) assert.ok(goodIds.has(s.headers['x-request-id']), 'each failed try was retried on the good target');
+  assert.equal(good.seen.length, 6);
+});
+
+test('a refused connection is retried on another target for any method, without a retry block', async (t) => {
+  const good = await startOrigin();
+  t.after(() => good.close());
+  const refused = `http://127.0.0.1:${await closedPort()}`;
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([refused, good.url], ROUTE) });
+  t.after(() => gw.close());
+  for (const method of ['GET', 'POST', 'GET', 'POST'] as const) {
+    const res = await request(`${gw.url}/api/x`, { method });
+    await res.body.dump();
+    assert.equal(res.statusCode, 200, method);
+  }
+  assert.equal(good.seen.length, 4);
+});
+
+test('every target refused: 503 UPSTREAM_UNAVAILABLE after the retry', async (t) => {
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile([`http://127.0.0.1:${await closedPort()}`, `http://127.0.0.1:${await closedPort()}`], ROUTE),
+  });
+  t.after(() => gw.close());
+  const res = await request(`${gw.url}/api/x`);
+  assert.equal(res.statusCode, 503);
+  assert.equal(((await res.body.json()) as { code: string }).code, 'UPSTREAM_UNAVAILABLE');
+});
+
+test('POST is not retried on a retryable status', async (t) => {
+  const failing = await startOrigin(answer(503));
+  const good = await startOrigin();
+  t.after(() => Promise.all([failing.close(), good.close()]));
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([failing.url, good.url], ROUTE, '    retry: { attempts: 2, backoff: 1ms }\n') });
+  t.after(() => gw.close());
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await request(`${gw.url}/api/x`, { method: 'POST', body: 'order=1' });
+    await res.body.dump();
+    statuses.push(res.statusCode);
+  }
+  assert.equal(failing.seen.length + good.seen.length, 6, 'one upstream call per POST');
+  assert.ok(statuses.includes(503));
+});
+
+test('a POST the upstream reset after it was sent is never retried; a GET is retried once', async (t) => {
+  const origin = await startRawOrigin((socket) => socket.destroy());
+  t.after(() => origin.close());
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([origin.url], ROUTE) });
+  t.after(() => gw.close());
+  const post = await request(`${gw.url}/api/x`, { method: 'POST' });
+  await post.body.dump();
+  assert.equal(post.statusCode, 502);
+  assert.equal(origin.received.length, 1, 'the POST was sent once');
+  const postWithBody = await request(`${gw.url}/api/x`, { method: 'POST', body: 'x=1' });
+  await postWithBody.body.dump();
+  assert.equal(postWithBody.statusCode, 502);
+  assert.equal(origin.received.length, 2);
+  const get = await request(`${gw.url}/api/x`);
+  await get.body.dump();
+  assert.equal(get.statusCode, 502);
+  assert.equal(origin.received.length, 4, 'the GET was tried twice');
+});
+
+test('a keep-alive connection the upstream dropped is retried once on a fresh one (GET), never for POST', async (t) => {
+  const perSocket = new WeakMap<Socket, number>();
+  let connections = 0;
+  let answered = 0;
+  const server = http.createServer((req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    req.resume();
+    req.on('end', () => {
+      // The second request on a connection finds it closed, as a stale pooled socket would.
+      if (n >= 2) return req.socket.destroy();
+      answered++;
+      res.end('fresh');
+    });
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([url], ROUTE) });
+  t.after(() => gw.close());
+
+  const first = await request(`${gw.url}/api/x`);
+  assert.equal(await first.body.text(), 'fresh');
+  const second = await request(`${gw.url}/api/x`);
+  assert.equal(second.statusCode, 200);
+  assert.equal(await second.body.text(), 'fresh');
+  assert.equal(connections, 2, 'the retry went out on a new connection');
+  assert.equal(answered, 2);
+
+  const post = await request(`${gw.url}/api/x`, { method: 'POST' });
+  await post.body.dump();
+  assert.equal(post.statusCode, 502, 'the POST was sent and the connection dropped: not retried');
+  assert.equal(connections, 2);
+});
+
+test('a small PUT body is buffered and resent on retry; one over maxBodySize streams and is sent once', async (t) => {
+  const origin = await startOrigin(answer(503));
+  t.after(() => origin.close());
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    retry: { attempts: 2, backoff: 1ms, maxBodySize: 1kb }\n') });
+  t.after(() => gw.close());
+  const small = 'a'.repeat(600);
+  const res = await request(`${gw.url}/api/x`, { method: 'PUT', body: small });
+  await res.body.dump();
+  assert.equal(res.statusCode, 503);
+  assert.equal(origin.seen.length, 3, 'the first try and two retries');
+  for (const s of origin.seen) assert.equal(s.body.toString(), small, 'every try carried the whole body');
+
+  const big = 'b'.repeat(4096);
+  const res2 = await request(`${gw.url}/api/x`, { method: 'PUT', body: big });
+  await res2.body.dump();
+  assert.equal(res2.statusCode, 503);
+  assert.equal(origin.seen.length, 4, 'a streamed body is not retried');
+  assert.equal(origin.seen[3]!.body.toString(), big);
+});
+
+test('retry.methods opts POST into retries', async (t) => {
+  const origin = await startOrigin(answer(502));
+  t.after(() => origin.close());
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    retry: { attempts: 1, backoff: 1ms, methods: [GET, POST] }\n'),
+  });
+  t.after(() => gw.close());
+  const res = await request(`${gw.url}/api/x`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+  await res.body.dump();
+  assert.equal(origin.seen.length, 2);
+  assert.deepEqual(origin.seen.map((s) => s.body.toString()), ['{"a":1}', '{"a":1}']);
+});
