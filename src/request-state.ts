@@ -1,5 +1,6 @@
 /** What plugins learn about a request and share with later plugins (claims, consumer). */
 import type { FastifyRequest } from 'fastify';
+import type { StaleSource } from './targets/stale-source.js';
 
 export interface RequestState {
   /** Verified token claims (jwt, oauth2). */
@@ -8,6 +9,8 @@ export interface RequestState {
   consumer?: string;
   /** The upstream target that served the request, for logs. */
   target?: string;
+  /** A cache's stale copy of this request's response, for `fallback: { cache: stale }` (targets/stale-source.ts). */
+  staleSource?: StaleSource;
 }
 
 declare module 'fastify' {

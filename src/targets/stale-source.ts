@@ -3,10 +3,12 @@
  * of a route. The cache plugin calls offerStale(request, source) in its hooks (for a request it
  * could not answer fresh); if the upstream then turns out to be unavailable, the fallback calls
  * `source()` and, when it gives a response, answers with it and `x-cache: STALE`.
- * Kept per request (a WeakMap, nothing on the hot path when unused), so a reload or a second
- * gateway in the same process never mixes up sources.
+ * Kept on the request's own state (request.gatehouse), so a reload or a second gateway in the
+ * same process never mixes up sources, and a custom plugin that loaded its own copy of this
+ * module still reaches the same place.
  */
 import type { FastifyRequest } from 'fastify';
+import { stateOf } from '../request-state.js';
 
 export interface StaleResponse {
   readonly status: number;
@@ -20,13 +22,11 @@ export interface StaleResponse {
 /** Gives the stale copy for one request, or undefined when there is none. */
 export type StaleSource = () => StaleResponse | undefined | Promise<StaleResponse | undefined>;
 
-const sources = new WeakMap<FastifyRequest, StaleSource>();
-
 /** Offers the stale copy of this request's response to the route's fallback. */
 export function offerStale(request: FastifyRequest, source: StaleSource): void {
-  sources.set(request, source);
+  stateOf(request).staleSource = source;
 }
 
 export function staleSourceOf(request: FastifyRequest): StaleSource | undefined {
-  return sources.get(request);
+  return request.gatehouse?.staleSource;
 }
