@@ -14,3 +14,6 @@ export type { ConfigIssue } from './config/diagnostics.js';
 export type { Snapshot } from './config/snapshot.js';
 export { Gateway } from './server.js';
 export type { GatewayOptions, ReloadResult } from './server.js';
+export { offerStale } from './targets/stale-source.js';
+export type { StaleResponse, StaleSource } from './targets/stale-source.js';
+export type { BreakerState } from './upstream/breaker.js';

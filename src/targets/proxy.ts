@@ -52,6 +52,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
   }
 
   async function fail(request: FastifyRequest, reply: FastifyReply, failure: UpstreamError): Promise<FastifyReply> {
+    if (failure.target !== undefined) stateOf(request).target = failure.target;
     if (fallback?.handles(failure)) {
       const answered = await fallback.answer(request, reply);
       if (answered) return answered;

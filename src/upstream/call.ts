@@ -41,11 +41,19 @@ export class UpstreamError extends GatewayError {
   readonly kind: CallFailureKind;
   /** The target that failed, when one was tried. */
   readonly target: string | undefined;
-  constructor(kind: CallFailureKind, code: ErrorCode, detail: string, options: { headers?: Record<string, string>; target?: string; cause?: unknown } = {}) {
+  /** The connection was closed or reset before any response: what a stale keep-alive connection looks like. */
+  readonly dropped: boolean;
+  constructor(
+    kind: CallFailureKind,
+    code: ErrorCode,
+    detail: string,
+    options: { headers?: Record<string, string>; target?: string; cause?: unknown; dropped?: boolean } = {},
+  ) {
     super(code, detail, options.headers);
     this.name = 'UpstreamError';
     this.kind = kind;
     this.target = options.target;
+    this.dropped = options.dropped ?? false;
     if (options.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
@@ -56,6 +64,10 @@ export interface CallTimeouts {
   /** Longest pause while the response body streams. */
   readonly body: number;
 }
+
+const ignore = (): void => undefined;
+
+const DROPPED = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 function validStatus(code: number): boolean {
   return code >= 200 && code <= 599;
@@ -79,10 +91,11 @@ export function poolCall(service: string, timeouts: CallTimeouts): TargetCall {
     } catch (err) {
       target.inflight--;
       const failure = classifyUpstreamError(err, service);
-      throw new UpstreamError(failure.kind, failure.code, failure.detail, { target: target.url, cause: err });
+      const dropped = failure.kind === 'reset' && DROPPED.has((err as { code?: string }).code ?? '');
+      throw new UpstreamError(failure.kind, failure.code, failure.detail, { target: target.url, cause: err, dropped });
     }
     if (!validStatus(response.statusCode)) {
-      response.body.destroy();
+      response.body.on('error', ignore).destroy(); // destroying an unread body emits an abort error
       target.inflight--;
       throw new UpstreamError('reset', 'BAD_GATEWAY', `service ${service} answered with status ${response.statusCode}`, { target: target.url });
     }
@@ -95,5 +108,6 @@ export function poolCall(service: string, timeouts: CallTimeouts): TargetCall {
 
 /** Throws away a response that will not be sent (a retried one), keeping its connection when cheap. */
 export function discard(result: CallResult): void {
-  result.response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+  result.response.body.on('error', ignore);
+  result.response.body.dump({ limit: 64 * 1024 }).catch(ignore);
 }

@@ -4,8 +4,8 @@
  * A failure is retried only when the body can be sent again, the retry budget allows it, and
  * either the policy lists it (`on`, for the methods in `methods`) or it is one of the two that
  * are always safe to retry once: a connection that never opened (nothing reached the upstream,
- * so any method) and a reset on an idempotent request (a stale keep-alive connection the
- * upstream had closed). Nothing of a response is sent to the client before this decision, and
+ * so any method) and a connection dropped before any response on an idempotent request (a
+ * stale keep-alive connection the upstream had closed). Nothing of a response is sent to the client before this decision, and
  * a failure while the body streams is never retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,8 +42,11 @@ export function retryPolicy(config: RetryConfig | undefined): RetryPolicy {
 /** Why a try did not do: a failure kind, or the status code the upstream answered with. */
 export type RetryReason = CallFailureKind | number;
 
-/** Whether try number `retryNo + 1` may follow (retryNo counts from 1), budget aside. */
-export function mayRetry(policy: RetryPolicy, method: string, reason: RetryReason, retryNo: number, replayable: boolean): boolean {
+/**
+ * Whether try number `retryNo + 1` may follow (retryNo counts from 1), budget aside. `dropped`:
+ * the connection closed before any response (a `reset` that is not garbage).
+ */
+export function mayRetry(policy: RetryPolicy, method: string, reason: RetryReason, retryNo: number, replayable: boolean, dropped = reason === 'reset'): boolean {
   if (!replayable || retryNo > policy.attempts) return false;
   switch (reason) {
     case 'client-gone':
@@ -54,7 +57,7 @@ export function mayRetry(policy: RetryPolicy, method: string, reason: RetryReaso
     case 'connect-error':
       return retryNo === 1 || policy.on.has(reason);
     case 'reset':
-      if (retryNo === 1 && IDEMPOTENT.has(method)) return true;
+      if (dropped && retryNo === 1 && IDEMPOTENT.has(method)) return true;
       break;
     default:
       break;
@@ -93,7 +96,7 @@ export function withRetry(policy: RetryPolicy, budget: RetryBudget, call: Upstre
       }
       if (result && !policy.on.has(result.response.statusCode)) return result;
       const reason: RetryReason = failure ? failure.kind : result!.response.statusCode;
-      if (!mayRetry(policy, input.method, reason, retryNo, input.replayable) || !budget.tryWithdraw()) {
+      if (!mayRetry(policy, input.method, reason, retryNo, input.replayable, failure?.dropped ?? false) || !budget.tryWithdraw()) {
         if (failure) throw failure;
         return result!;
       }

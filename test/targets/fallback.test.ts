@@ -8,8 +8,7 @@ const srcUrl = (rel: string) => new URL(`../../src/${rel}`, import.meta.url).hre
 
 /** A custom plugin standing in for the cache: it offers a stale copy through the stale-source interface. */
 const STALE_PLUGIN = `
-import { definePlugin, Type } from ${JSON.stringify(srcUrl('index.ts'))};
-import { offerStale } from ${JSON.stringify(srcUrl('targets/stale-source.ts'))};
+import { definePlugin, offerStale, Type } from ${JSON.stringify(srcUrl('index.ts'))};
 export default definePlugin({
   name: 'stale-copy',
   config: Type.Object({ body: Type.Optional(Type.String()) }),

@@ -14,6 +14,7 @@ test('without a retry block only a connection that never opened, or a reset idem
   assert.equal(mayRetry(builtIn, 'GET', 503, 1, true), false);
   assert.equal(mayRetry(builtIn, 'GET', 'timeout', 1, true), false);
   assert.equal(mayRetry(builtIn, 'GET', 'connect-error', 2, true), false);
+  assert.equal(mayRetry(builtIn, 'GET', 'reset', 1, true, false), false, 'garbage is not a stale connection');
 });
 
 test('a configured policy retries its conditions for its methods, up to attempts', () => {
@@ -219,4 +220,30 @@ test('retry.methods opts POST into retries', async (t) => {
   await res.body.dump();
   assert.equal(origin.seen.length, 2);
   assert.deepEqual(origin.seen.map((s) => s.body.toString()), ['{"a":1}', '{"a":1}']);
+});
+
+test('garbage from the upstream is not retried without a retry block; a reset mid-body never is', async (t) => {
+  const garbage = await startRawOrigin((socket) => socket.end('HTTP/1.1 999 Nope\r\ncontent-length: 0\r\n\r\n'));
+  const midBody = await startRawOrigin((socket) => {
+    socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789');
+    setImmediate(() => socket.destroy());
+  });
+  t.after(() => Promise.all([garbage.close(), midBody.close()]));
+  const routes =
+    `  - id: garbage\n    match: { path: /garbage/* }\n    upstream: { service: garbage, stripPrefix: /garbage }\n` +
+    `  - id: mid\n    match: { path: /mid/* }\n    upstream: { service: mid, stripPrefix: /mid }\n`;
+  const services =
+    `services:\n  garbage:\n    discovery: { static: [${JSON.stringify(garbage.url)}] }\n` +
+    `  mid:\n    discovery: { static: [${JSON.stringify(midBody.url)}] }\n    retry: { attempts: 2, backoff: 1ms, on: [reset] }\n`;
+  const gw = await startGateway({ 'routes.d/a.yaml': `${services}routes:\n${routes}` });
+  t.after(() => gw.close());
+  const g = await request(`${gw.url}/garbage/x`);
+  assert.equal(g.statusCode, 502);
+  await g.body.dump();
+  assert.equal(garbage.received.length, 1);
+
+  const m = await request(`${gw.url}/mid/x`);
+  assert.equal(m.statusCode, 200, 'the head was already sent');
+  await assert.rejects(m.body.text(), 'the client sees an aborted body, never a complete response');
+  assert.equal(midBody.received.length, 1, 'a failure while the body streams is not retried');
 });
