@@ -58,7 +58,7 @@ test('after resetTimeout one half-open probe goes through, and its success close
   });
   t.after(() => origin.close());
   const gw = await startGateway({
-    'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    circuitBreaker: { volumeThreshold: 2, resetTimeout: 300ms }\n'),
+    'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    circuitBreaker: { volumeThreshold: 2, resetTimeout: 1s }\n'),
   });
   t.after(() => gw.close());
   const target = targetsOf(gw)[0]!;
@@ -89,7 +89,7 @@ test('a failed half-open probe opens the breaker again', async (t) => {
   const origin = await startOrigin(status(502));
   t.after(() => origin.close());
   const gw = await startGateway({
-    'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    circuitBreaker: { volumeThreshold: 1, resetTimeout: 200ms }\n'),
+    'routes.d/a.yaml': routeFile([origin.url], ROUTE, '    circuitBreaker: { volumeThreshold: 1, resetTimeout: 1s }\n'),
   });
   t.after(() => gw.close());
   const target = targetsOf(gw)[0]!;
