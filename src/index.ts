@@ -15,3 +15,6 @@ export type { Snapshot } from './config/snapshot.js';
 export { Gateway } from './server.js';
 export type { GatewayOptions, ReloadResult } from './server.js';
 export type { FastifyReply, FastifyRequest } from 'fastify';
+export { offerStale } from './targets/stale-source.js';
+export type { StaleResponse, StaleSource } from './targets/stale-source.js';
+export type { BreakerState } from './upstream/breaker.js';

@@ -1,5 +1,6 @@
 /** What plugins learn about a request and share with later plugins (claims, consumer). */
 import type { FastifyRequest } from 'fastify';
+import type { StaleSource } from './targets/stale-source.js';
 
 export interface RequestState {
   /** Verified token claims (jwt, oauth2). */
@@ -12,6 +13,8 @@ export interface RequestState {
   upstreamMs?: number;
   /** Response bytes, when the response had no Content-Length. */
   bytes?: number;
+  /** A cache's stale copy of this request's response, for `fallback: { cache: stale }` (targets/stale-source.ts). */
+  staleSource?: StaleSource;
 }
 
 declare module 'fastify' {

@@ -9,6 +9,6 @@ export function describeService(svc: UpstreamService): ServiceReport {
     protocol: svc.config.protocol,
     loadBalancer: d.balancer,
     panic: d.panic,
-    targets: d.targets.map((t) => ({ ...t, breaker: 'closed' })),
+    targets: d.targets.map((t) => ({ ...t })),
   };
 }

@@ -179,6 +179,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       }
       const targets = targetsOf(svc, source, [...p, 'discovery', 'static'], issues);
       checkBalancing(svc, source, p, issues);
+      if (svc.circuitBreaker && svc.circuitBreaker.rollingWindow < 100) {
+        issues.push(source.issue([...p, 'circuitBreaker', 'rollingWindow'], 'must be at least 100ms'));
+      }
       const tlsMaterial = svc.tls
         ? {
             ca: await readRelative(source, [...p, 'tls', 'ca'], svc.tls.ca, issues),
@@ -220,6 +223,10 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       const up = route.upstream!;
       if (up.stripPrefix !== undefined && up.rewrite !== undefined) {
         issues.push(source.issue([...p, 'upstream', 'rewrite'], 'use either stripPrefix or rewrite, not both'));
+      }
+      const fb = route.fallback;
+      if (fb && fb.cache === undefined && fb.status === undefined && fb.headers === undefined && fb.body === undefined) {
+        issues.push(source.issue([...p, 'fallback'], 'needs a static response (status, headers, body) or cache: stale'));
       }
       const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
       const methods = route.match.methods ?? HTTP_METHODS;

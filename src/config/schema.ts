@@ -180,6 +180,91 @@ export const HealthCheck = Type.Object(
   { ...Strict, default: {} },
 );
 
+// ---- Resilience: circuit breakers, retries, fallbacks (docs/resilience.md) ----
+
+/** Idempotent methods (RFC 9110 9.2.2): the ones retried by default. */
+export const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] as const;
+
+/** What a breaker counts as a failure of its target. 4xx never counts. */
+export const BreakerFailure = Type.Union(
+  [Type.Literal('connect-error'), Type.Literal('timeout'), Type.Literal('reset'), Type.Literal('5xx'), Type.Integer({ minimum: 500, maximum: 599 })],
+  { errorMessage: 'must be connect-error, timeout, reset, 5xx or a status code 500-599' },
+);
+
+export const CircuitBreaker = Type.Object(
+  {
+    /** A call slower than this (to the response head) fails with 504 and counts; default: the service/route timeout. */
+    timeout: Type.Optional(Duration()),
+    /** The breaker opens when MORE than this share of calls in the window failed. */
+    errorThresholdPercentage: Type.Number({ minimum: 0, maximum: 100, default: 50 }),
+    /** Calls needed in the window before the breaker may open. */
+    volumeThreshold: Type.Integer({ minimum: 0, default: 20 }),
+    /** How long an open breaker waits before letting one probe through (half-open). */
+    resetTimeout: Duration({ default: '10s' }),
+    /** The rolling statistics window (ten buckets). */
+    rollingWindow: Duration({ default: '10s' }),
+    failOn: Type.Array(BreakerFailure, { minItems: 1, uniqueItems: true, default: ['connect-error', 'timeout', 'reset', '5xx'] }),
+  },
+  // No default: an absent circuitBreaker means none (write `circuitBreaker: {}` for the defaults).
+  Strict,
+);
+export type CircuitBreakerConfig = StaticDecode<typeof CircuitBreaker>;
+
+export const RetryCondition = Type.Union(
+  [Type.Literal('connect-error'), Type.Literal('timeout'), Type.Literal('reset'), Type.Integer({ minimum: 400, maximum: 599 })],
+  { errorMessage: 'must be connect-error, timeout, reset or a status code 400-599' },
+);
+
+export const RetryBudgetSchema = Type.Object(
+  {
+    /** Retries may add at most this percentage of the service's requests in the window... */
+    percent: Type.Number({ minimum: 0, maximum: 100, default: 20 }),
+    /** ...plus this many retries per second of the window, so light traffic can still retry. */
+    minPerSecond: Type.Number({ minimum: 0, default: 3 }),
+    window: Duration({ default: '10s' }),
+  },
+  { ...Strict, default: {} },
+);
+
+export const Retry = Type.Object(
+  {
+    /** Retries after the first try (0 = never retry, not even a stale connection). */
+    attempts: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
+    /** Base of the exponential backoff; each wait is jittered between half and all of min(maxBackoff, backoff * 2^(n-1)). */
+    backoff: Duration({ default: '25ms' }),
+    /** Longest wait between tries; default 10 x backoff. */
+    maxBackoff: Type.Optional(Duration()),
+    on: Type.Array(RetryCondition, { minItems: 1, uniqueItems: true, default: ['connect-error', 'reset', 502, 503, 504] }),
+    /** Methods retried for conditions other than connect-error (a connection that never opened is safe for any method). */
+    methods: Type.Array(Method, { minItems: 1, uniqueItems: true, default: [...IDEMPOTENT_METHODS] }),
+    budget: RetryBudgetSchema,
+    /** Request bodies up to this size (with a Content-Length) are buffered so a retry can resend them. */
+    maxBodySize: Size({ default: '64kb' }),
+  },
+  // No default: an absent retry keeps the built-in single retry (docs/resilience.md).
+  Strict,
+);
+export type RetryConfig = StaticDecode<typeof Retry>;
+
+export const FallbackCondition = Type.Union(
+  [Type.Literal('unavailable'), Type.Literal('circuit-open'), Type.Literal('timeout'), Type.Literal('bad-gateway')],
+  { errorMessage: 'must be unavailable, circuit-open, timeout or bad-gateway' },
+);
+
+export const Fallback = Type.Object(
+  {
+    /** `stale`: answer with the last cached copy, even expired (needs a cache on the route). */
+    cache: Type.Optional(Type.Literal('stale', { errorMessage: 'must be stale' })),
+    status: Type.Optional(Type.Integer({ minimum: 200, maximum: 599 })),
+    headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String())),
+    /** A string is sent as is (text/plain unless headers say otherwise); anything else as JSON. */
+    body: Type.Optional(Type.Unknown()),
+    on: Type.Array(FallbackCondition, { minItems: 1, uniqueItems: true, default: ['unavailable', 'circuit-open'] }),
+  },
+  Strict,
+);
+export type FallbackConfig = StaticDecode<typeof Fallback>;
+
 export const Service = Type.Object(
   {
     protocol: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http', errorMessage: 'must be http or https' }),
@@ -193,6 +278,10 @@ export const Service = Type.Object(
     connectTimeout: Duration({ default: '5s' }),
     /** Upper bound of keep-alive connections per target (0 = unbounded). */
     maxConnections: Type.Integer({ minimum: 0, default: 0 }),
+    /** Per-target circuit breaker; absent = none. */
+    circuitBreaker: Type.Optional(CircuitBreaker),
+    /** Retry policy; absent = only a connection that never opened, or a stale keep-alive one, is retried once. */
+    retry: Type.Optional(Retry),
     tls: Type.Optional(
       Type.Object(
         {
@@ -243,6 +332,8 @@ export const Route = Type.Object(
     aggregate: Type.Optional(Type.Unknown()),
     grpc: Type.Optional(Type.Unknown()),
     plugins: PluginList,
+    /** What to answer when the service is unavailable or its circuit open. */
+    fallback: Type.Optional(Fallback),
   },
   Strict,
 );

@@ -11,6 +11,7 @@ import type { DiscoveryProvider } from '../discovery/provider.js';
 import { staticDiscovery } from '../discovery/static.js';
 import { ActiveHealthCheck } from './active-health.js';
 import { passiveHealth } from './passive-health.js';
+import { RetryBudget } from './retry-budget.js';
 import { UpstreamTarget, type OutcomeListener, type TargetDescription } from './target.js';
 
 export interface ServiceOptions {
@@ -42,6 +43,8 @@ export class UpstreamService {
   private offered: readonly UpstreamTarget[] = [];
   private offeredFrom: readonly UpstreamTarget[] | undefined;
   private up = new Uint8Array(0);
+  /** Caps the retries of every route of this service to a share of its traffic (upstream/retry-budget.ts). */
+  readonly retryBudget: RetryBudget;
 
   constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets), options: ServiceOptions = {}) {
     this.name = config.name;
@@ -61,6 +64,7 @@ export class UpstreamService {
         this.checkPanic();
       });
     }
+    this.retryBudget = new RetryBudget(config.retry?.budget);
     this.stopWatching = provider.watch((list) => this.setTargets(list));
     this.active?.start();
   }
@@ -100,24 +104,31 @@ export class UpstreamService {
     const all = this.targets;
     if (all.length === 0) return undefined;
     const now = Date.now();
-    // The offered array stays the same object while availability does not change (balancers cache by it).
+    // Per target: 0 = its breaker refuses calls (never offered), 1 = unhealthy or ejected
+    // (offered only in panic mode), 2 = available. The offered array stays the same object
+    // while these do not change (balancers cache by it).
     let changed = this.offeredFrom !== all;
     if (changed) this.up = new Uint8Array(all.length);
-    let up = 0;
+    let available = 0;
+    let closed = 0;
     for (let i = 0; i < all.length; i++) {
-      const a = all[i]!.available(now) ? 1 : 0;
-      up += a;
-      if (this.up[i] !== a) {
-        this.up[i] = a;
+      const t = all[i]!;
+      const state = t.breakerOpen() ? 0 : t.available(now) ? 2 : 1;
+      if (state === 2) available++;
+      if (state !== 0) closed++;
+      if (this.up[i] !== state) {
+        this.up[i] = state;
         changed = true;
       }
     }
-    this.setPanic(up === 0);
+    // Panic (Envoy): when no target is available, route to every one whose breaker allows it.
+    this.setPanic(available === 0 && closed > 0);
     if (changed) {
       this.offeredFrom = all;
-      this.offered = up === 0 || up === all.length ? all : all.filter((_, i) => this.up[i] === 1);
+      const want = available > 0 ? 2 : 1;
+      this.offered = (available > 0 ? available : closed) === all.length ? all : all.filter((_, i) => this.up[i]! >= want);
     }
-    return this.balancer.pick(this.offered, { request, exclude });
+    return this.offered.length === 0 ? undefined : this.balancer.pick(this.offered, { request, exclude });
   }
 
   /** True while every target is unavailable and all are offered anyway. */

@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import type { BalancerTarget } from '../balancers/balancer.js';
 import type { ServiceEntry } from '../config/snapshot.js';
 import { LatencyEwma } from './latency-ewma.js';
+import { TargetBreaker, type BreakerState } from './breaker.js';
 
 /** Told about every response (or failure) the proxy saw from a target. */
 export type OutcomeListener = (target: UpstreamTarget, ok: boolean, ms: number) => void;
@@ -20,6 +21,8 @@ export interface TargetDescription {
   /** ISO time the ejection ends, or null. */
   ejectedUntil: string | null;
   inflight: number;
+  /** closed | open | half-open (closed when the service has no breaker). */
+  breaker: BreakerState;
   /** Response-time EWMA in milliseconds, or null before the first response. */
   latencyEwmaMs: number | null;
 }
@@ -36,10 +39,13 @@ export class UpstreamTarget implements BalancerTarget {
   ejectedUntil = 0;
   readonly latency = new LatencyEwma();
   private readonly listeners: OutcomeListener[] = [];
+  /** This target's circuit breaker (upstream/breaker.ts); undefined when the service has none. */
+  readonly breaker: TargetBreaker | undefined;
 
   constructor(url: string, weight: number, service: ServiceEntry) {
     this.url = url;
     this.weight = weight;
+    this.breaker = service.circuitBreaker ? new TargetBreaker(service.circuitBreaker, `${service.name} ${url}`) : undefined;
     const tls = service.tlsMaterial;
     this.pool = new Pool(url, {
       connections: service.maxConnections > 0 ? service.maxConnections : null,
@@ -99,14 +105,27 @@ export class UpstreamTarget implements BalancerTarget {
       ejectedUntil: ejected ? new Date(this.ejectedUntil).toISOString() : null,
       inflight: this.inflight,
       latencyEwmaMs: ewma === undefined ? null : Math.round(ewma * 1000) / 1000,
+      breaker: this.breakerState,
     };
   }
 
+  /** True while the breaker refuses calls (open, or half-open with its probe in flight): do not pick. */
+  breakerOpen(): boolean {
+    return this.breaker?.refusing() ?? false;
+  }
+
+  /** closed | open | half-open, for the admin API and metrics (closed when the service has no breaker). */
+  get breakerState(): BreakerState {
+    return this.breaker?.state ?? 'closed';
+  }
+
   close(): Promise<void> {
+    this.breaker?.shutdown();
     return this.pool.close().catch(() => undefined);
   }
 
   destroy(): Promise<void> {
+    this.breaker?.shutdown();
     return this.pool.destroy().catch(() => undefined);
   }
 }

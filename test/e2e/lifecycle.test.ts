@@ -73,7 +73,7 @@ test('server.workers: 2 runs two workers on one port; admin reload and SIGTERM r
   t.after(() => gw.child.kill('SIGKILL'));
   const port = await gw.listening;
   const admin = `http://127.0.0.1:${adminPort}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     const r = await request(`${admin}/readyz`).catch(() => undefined);
     if (r?.statusCode === 200) {
       await r.body.dump();

@@ -127,8 +127,8 @@ routes:
     balancer: 'least-connections',
     panic: false,
     targets: [
-      { url: a.url, weight: 3, available: true, healthy: true, ejected: false, ejectedUntil: null, inflight: 0, latencyEwmaMs: null },
-      { url: 'http://127.0.0.1:1', weight: 1, available: true, healthy: true, ejected: false, ejectedUntil: null, inflight: 0, latencyEwmaMs: null },
+      { url: a.url, weight: 3, available: true, healthy: true, ejected: false, ejectedUntil: null, inflight: 0, latencyEwmaMs: null, breaker: 'closed' },
+      { url: 'http://127.0.0.1:1', weight: 1, available: true, healthy: true, ejected: false, ejectedUntil: null, inflight: 0, latencyEwmaMs: null, breaker: 'closed' },
     ],
   });
   // Enough requests that the dead target is tried (and ejected: failures 1).
