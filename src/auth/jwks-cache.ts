@@ -1,5 +1,6 @@
 /**
- * A JSON Web Key Set fetched from an identity provider and kept in memory.
+ * One route's view of a JSON Web Key Set: the shared raw list (jwks-source.ts) turned into
+ * verifying keys by the route's own rules.
  *
  * - Fetched on first use; concurrent lookups share one fetch.
  * - An unknown `kid` refetches the set, at most once per `cooldown` however many unknown kids
@@ -7,23 +8,19 @@
  * - Refreshed in the background once the set is older than `refreshInterval` (driven by traffic,
  *   so an idle route costs nothing and no timer outlives a reload).
  * - A failed fetch (down, slow, non-2xx, not JSON, no usable key) keeps the last good set.
- *   With no good set yet, lookups answer `unavailable`; retries are spaced by `coldRetry`.
+ *   With no good set yet, lookups answer `unavailable`; retries are spaced by min(cooldown, 1s).
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { fetchJson } from './fetch-json.js';
+import { jwksSource, type JwksSource } from './jwks-source.js';
 
 export interface JwksOptions<T> {
   uri: string;
   timeout: number;
   cooldown: number;
   refreshInterval: number;
-  /** Spacing of fetch attempts while no good set has been fetched yet. */
-  coldRetry?: number;
-  maxBytes?: number;
   logger: FastifyBaseLogger;
   /** Turns one JWK into a usable entry, or says why it is skipped. */
   build(jwk: Record<string, unknown>): { entry: T } | { skip: string };
-  now?: () => number;
 }
 
 export type JwksLookup<T> = { found: T } | { unknown: string } | { unavailable: string };
@@ -40,86 +37,63 @@ interface KeySet<T> {
 
 export class JwksCache<T> {
   private set: KeySet<T> | undefined;
-  private fetchedAt = -Infinity;
-  private lastAttempt = -Infinity;
-  private inflight: Promise<void> | undefined;
-  private lastError = 'not fetched yet';
-  /** Number of fetches started (for tests and logs). */
-  fetches = 0;
+  private builtFrom = -1;
+  private readonly source: JwksSource;
   private readonly opts: JwksOptions<T>;
-  private readonly now: () => number;
+  private readonly coldRetry: number;
 
   constructor(opts: JwksOptions<T>) {
     this.opts = opts;
-    this.now = opts.now ?? Date.now;
+    this.source = jwksSource(opts.uri);
+    this.coldRetry = Math.min(opts.cooldown, 1000);
   }
 
-  /** The key for `kid` (or the only/anonymous key when the token has none). */
-  async lookup(kid: string | undefined, matches: (entry: T) => boolean): Promise<JwksLookup<T>> {
-    if (!this.set) {
-      await this.refresh(this.opts.coldRetry ?? Math.min(this.opts.cooldown, 1000));
-      if (!this.set) return { unavailable: this.lastError };
-    } else if (this.now() - this.fetchedAt >= this.opts.refreshInterval) {
-      void this.refresh(this.opts.cooldown);
+  /** The key for `kid`; for a token without kid, the one key that `fits` (if exactly one does). */
+  async lookup(kid: string | undefined, fits: (entry: T) => boolean): Promise<JwksLookup<T>> {
+    const { source, opts } = this;
+    if (!this.current()) {
+      await source.refresh(this.coldRetry, opts.timeout, opts.logger);
+      if (!this.current()) return { unavailable: source.lastError };
+    } else if (Date.now() - source.fetchedAt >= opts.refreshInterval) {
+      void source.refresh(opts.cooldown, opts.timeout, opts.logger);
     }
-    let hit = this.pick(kid, matches);
+    let hit = this.pick(kid, fits);
     if (hit !== undefined) return { found: hit };
     if (kid === undefined || !PLAUSIBLE_KID.test(kid)) return { unknown: kid === undefined ? 'the token has no kid and no single key fits it' : 'the token names an unknown key' };
-    await this.refresh(this.opts.cooldown);
-    hit = this.pick(kid, matches);
+    await source.refresh(opts.cooldown, opts.timeout, opts.logger);
+    this.current();
+    hit = this.pick(kid, fits);
     return hit !== undefined ? { found: hit } : { unknown: 'the token names an unknown key' };
   }
 
-  private pick(kid: string | undefined, matches: (entry: T) => boolean): T | undefined {
+  /** The route's key set, rebuilt when the source has a newer list; a list with no usable key keeps the old set. */
+  private current(): KeySet<T> | undefined {
+    const { source } = this;
+    if (source.keys && source.version !== this.builtFrom) {
+      this.builtFrom = source.version;
+      const next = this.build(source.keys);
+      if (next.all.length > 0) this.set = next;
+      else this.opts.logger.warn({ jwksUri: this.opts.uri, keptKeys: this.set?.all.length ?? 0 }, 'the JWKS holds no usable key; keeping the last good keys');
+    }
+    return this.set;
+  }
+
+  private pick(kid: string | undefined, fits: (entry: T) => boolean): T | undefined {
     const set = this.set;
     if (!set) return undefined;
-    if (kid !== undefined) {
-      // The caller checks the algorithm against the named key itself (and says so).
-      return set.byKid.get(kid);
-    }
-    const fits = (set.anonymous.length > 0 ? set.anonymous : set.all).filter(matches);
-    return fits.length === 1 ? fits[0] : undefined;
+    // The caller checks the algorithm against a named key itself (and says so).
+    if (kid !== undefined) return set.byKid.get(kid);
+    const candidates = (set.anonymous.length > 0 ? set.anonymous : set.all).filter(fits);
+    return candidates.length === 1 ? candidates[0] : undefined;
   }
 
-  /** Starts a fetch unless one is running or the last one started less than `spacing` ms ago; resolves when it is done. */
-  private refresh(spacing: number): Promise<void> {
-    if (this.inflight) return this.inflight;
-    if (this.now() - this.lastAttempt < spacing) return Promise.resolve();
-    this.lastAttempt = this.now();
-    this.fetches++;
-    this.inflight = this.fetchOnce().finally(() => {
-      this.inflight = undefined;
-    });
-    return this.inflight;
-  }
-
-  private async fetchOnce(): Promise<void> {
-    const { uri, timeout, logger } = this.opts;
-    const res = await fetchJson(uri, { timeout, maxBytes: this.opts.maxBytes ?? 1024 * 1024 });
-    const parsed = res.ok ? this.parse(res.json) : { error: res.reason };
-    if ('error' in parsed) {
-      this.lastError = `the JWKS at ${uri} could not be used: ${parsed.error}`;
-      logger.warn({ jwksUri: uri, reason: parsed.error, keptKeys: this.set?.all.length ?? 0 }, 'JWKS refresh failed; keeping the last good keys');
-      return;
-    }
-    this.set = parsed;
-    this.fetchedAt = this.now();
-    logger.debug({ jwksUri: uri, keys: parsed.all.length }, 'JWKS fetched');
-  }
-
-  private parse(json: unknown): KeySet<T> | { error: string } {
-    const keys = (json as { keys?: unknown } | null)?.keys;
-    if (!Array.isArray(keys)) return { error: 'no "keys" list' };
+  private build(keys: readonly Record<string, unknown>[]): KeySet<T> {
     const set: KeySet<T> = { byKid: new Map(), anonymous: [], all: [] };
     const skipped: string[] = [];
     for (const jwk of keys) {
-      if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) {
-        skipped.push('an entry is not an object');
-        continue;
-      }
       let made: { entry: T } | { skip: string };
       try {
-        made = this.opts.build(jwk as Record<string, unknown>);
+        made = this.opts.build(jwk);
       } catch (err) {
         made = { skip: (err as Error).message };
       }
@@ -127,19 +101,17 @@ export class JwksCache<T> {
         skipped.push(made.skip);
         continue;
       }
-      const entry = made.entry;
-      const kid = (jwk as { kid?: unknown }).kid;
+      const kid = jwk.kid;
       if (typeof kid === 'string' && kid !== '') {
         if (set.byKid.has(kid)) {
           skipped.push(`kid ${JSON.stringify(kid)} appears twice`);
           continue;
         }
-        set.byKid.set(kid, entry);
-      } else set.anonymous.push(entry);
-      set.all.push(entry);
+        set.byKid.set(kid, made.entry);
+      } else set.anonymous.push(made.entry);
+      set.all.push(made.entry);
     }
     if (skipped.length > 0) this.opts.logger.warn({ jwksUri: this.opts.uri, skipped }, 'JWKS keys skipped');
-    if (set.all.length === 0) return { error: 'no usable key' };
     return set;
   }
 }

@@ -159,3 +159,13 @@ test('a token without kid uses the only key that fits its algorithm', async (t) 
   const { send, key } = await setup(t, { cooldown: '1h' });
   assert.equal((await send(mint({ sub: 'x' }, { alg: 'RS256', key }))).status, 200);
 });
+
+test('a reload while the IdP is down keeps the last good keys', async (t) => {
+  const { jwks, gw, send, token } = await setup(t, { cooldown: 0, timeout: '200ms' });
+  assert.equal((await send(token())).status, 200);
+  await jwks.stop();
+  const result = await gw.gateway.reload();
+  assert.equal(result.ok, true);
+  assert.ok(gw.gateway.generation >= 2);
+  assert.equal((await send(token())).status, 200, 'the new generation verifies with the keys fetched before the outage');
+});
