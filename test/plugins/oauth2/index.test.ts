@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
-import { routeFile, startGateway } from '../../helpers/gateway.js';
+import { ConfigError, formatIssue } from '../../../src/config/diagnostics.js';
+import { Gateway } from '../../../src/server.js';
+import { configDir, routeFile, silent, startGateway } from '../../helpers/gateway.js';
 import { startIntrospectionServer, type IntrospectionServer } from '../../helpers/idp.js';
 import { nowSeconds } from '../../helpers/jwt.js';
 import { startOrigin } from '../../helpers/upstream.js';
@@ -155,4 +157,23 @@ test('the answer feeds {jwt.*} and {consumer} (client_id by default) and forward
   assert.equal(h['x-consumer'], 'mobile-app');
   assert.equal(h['x-subject'], 'u-1');
   assert.equal(h['x-scope'], 'orders:read profile');
+});
+
+test('load refuses an oauth2 block without introspectionUrl, with a bad authMethod or onError', async (t) => {
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ clientId: 'a', clientSecret: 'b' }, /a\.yaml:\d+:\d+ routes\[0\]\.plugins\[0\]\.oauth2\.introspectionUrl: is required/],
+    [{ introspectionUrl: 'http://idp/i', clientId: 'a', clientSecret: 'b', authMethod: 'jwt' }, /oauth2\.authMethod: must be basic or post/],
+    [{ introspectionUrl: 'http://idp/i', clientId: 'a', clientSecret: 'b', onError: 'allow' }, /oauth2\.onError: must be unavailable or deny/],
+  ];
+  for (const [cfg, expected] of cases) {
+    const dir = await configDir({ 'routes.d/a.yaml': routeFile(['http://127.0.0.1:9'], `  - id: r\n    match: { path: /r }\n    upstream: { service: svc }\n    plugins:\n      - oauth2: ${JSON.stringify(cfg)}\n`) });
+    t.after(() => dir.cleanup());
+    const err = await Gateway.start({ configFile: dir.configFile, logger: silent, port: 0, host: '127.0.0.1' }).then(
+      (gw) => gw.close(100).then(() => undefined),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ConfigError, String(err));
+    const lines = err.issues.map(formatIssue);
+    assert.ok(lines.some((l) => expected.test(l)), lines.join('\n'));
+  }
 });
