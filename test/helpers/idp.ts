@@ -1,4 +1,5 @@
 /** Identity-provider stand-ins on 127.0.0.1:0: a JWKS endpoint and an RFC 7662 introspection endpoint. */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -52,7 +53,8 @@ export async function startJwksServer(keys: Record<string, unknown>[]): Promise<
       server.closeAllConnections();
       server.close(() => r());
     });
-  const state: JwksServer = { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, fetches: 0, mode: 'ok', keys, stop, close: stop };
+  const state: JwksServer = { // A unique path: the gateway shares JWKS state per URI, and a later test may get a reused port.
+    url: `http://127.0.0.1:${port}/${randomUUID()}/.well-known/jwks.json`, fetches: 0, mode: 'ok', keys, stop, close: stop };
   return state;
 }
 

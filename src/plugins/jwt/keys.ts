@@ -25,7 +25,6 @@ export interface KeySource {
   /** Every algorithm some key may accept (tokens with another alg are refused before lookup). */
   readonly algorithms: ReadonlySet<string>;
   resolve(header: JoseHeader): KeyResolution | Promise<KeyResolution>;
-  readonly jwks?: JwksCache<VerifyingKey>;
 }
 
 function listOf(v: string | string[] | undefined): string[] | undefined {
@@ -141,7 +140,6 @@ export function createKeySource(config: JwtConfig, configDir: string, logger: Fa
   if (accepted.length === 0) throw new Error('a JWKS provides public keys only, so algorithms must include an RS, PS, ES or EdDSA algorithm');
   return {
     algorithms: new Set(accepted),
-    jwks,
     async resolve(header) {
       const found = await jwks.lookup(header.kid, (k) => k.algorithms.includes(header.alg as JwsAlgorithm));
       if ('unavailable' in found) return { unavailable: found.unavailable };
