@@ -19,6 +19,7 @@ export function compileForward(forward: Readonly<Record<string, string>>): Claim
     return [name, claim] as const;
   });
   if (pairs.length === 0) return undefined;
+  const names = new Set(pairs.map(([name]) => name));
   return (request, claims) => {
     const h = request.headers;
     for (const [name, claim] of pairs) {
@@ -26,5 +27,16 @@ export function compileForward(forward: Readonly<Record<string, string>>): Claim
       if (text === undefined) delete h[name];
       else h[name] = text;
     }
+    // A client naming these headers in Connection would have the proxy drop them as hop-by-hop.
+    if (h.connection !== undefined) h.connection = withoutTokens(h.connection, names);
   };
+}
+
+/** The Connection header without the given (lower-case) tokens. */
+function withoutTokens(value: string, names: ReadonlySet<string>): string {
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '' && !names.has(t.toLowerCase()))
+    .join(', ');
 }

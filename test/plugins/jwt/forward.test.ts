@@ -54,6 +54,7 @@ test('forward sets each header from its claim as exactly one line, replacing cli
     ['x-user-id', 'mallory'],
     ['X-USER-ID', 'root'],
     ['x-missing', 'spoofed'],
+    ['Connection', 'keep-alive, X-User-Id, x-org'],
   ]);
   assert.equal(status, 200);
   const h = origin.seen[0]!.headers;
