@@ -58,10 +58,13 @@ test('once the cooldown has passed, a flood of random kids shares exactly one re
   assert.equal((await send(token())).status, 200);
   assert.equal(jwks.fetches, 1);
   await sleep(2600);
+  const started = Date.now();
   const wave = await Promise.all(Array.from({ length: 100 }, () => send(withKid(randomUUID()))));
   for (let i = 0; i < 50; i++) assert.equal((await send(withKid(randomUUID()))).status, 401);
   assert.ok(wave.every((r) => r.status === 401));
-  assert.equal(jwks.fetches, 2, 'one refetch for 150 unknown kids');
+  // One refetch per started cooldown period (exactly one unless this machine took > 2.5s for 150 requests).
+  const periods = 1 + Math.floor((Date.now() - started) / 2500);
+  assert.ok(jwks.fetches >= 2 && jwks.fetches <= 1 + periods, `${jwks.fetches} fetches over ${periods} cooldown period(s)`);
   assert.equal((await send(token())).status, 200, 'the known key still works');
   assert.equal(origin.seen.length, 2);
 });
