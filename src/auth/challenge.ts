@@ -6,8 +6,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from '../errors.js';
 
+/** An RFC 9110 quoted-string of printable ASCII (anything else, possibly from a token, becomes `?`). */
 function quoted(value: string): string {
-  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[\r\n\0]/g, '')}"`;
+  return `"${value.replace(/[^\x20-\x7e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
 }
 
 export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
@@ -24,8 +25,8 @@ export function bearerChallenge(realm: string, error?: BearerError, description?
 export interface AuthResponder {
   /** 401. `error` is omitted when no credential was sent at all (RFC 6750 3.1). */
   unauthenticated(request: FastifyRequest, reply: FastifyReply, detail: string, error?: BearerError): FastifyReply;
-  /** 403, with `insufficient_scope` when scopes are what is missing. */
-  forbidden(request: FastifyRequest, reply: FastifyReply, detail: string, missingScopes?: readonly string[]): FastifyReply;
+  /** 403; with `requiredScopes`, an `insufficient_scope` challenge naming them (RFC 6750 3.1). */
+  forbidden(request: FastifyRequest, reply: FastifyReply, detail: string, requiredScopes?: readonly string[]): FastifyReply;
   /** 503: the identity provider could not be asked. */
   unavailable(request: FastifyRequest, reply: FastifyReply, detail: string): FastifyReply;
 }
@@ -34,9 +35,9 @@ export function bearerResponder(realm: string): AuthResponder {
   return {
     unauthenticated: (request, reply, detail, error) =>
       sendProblem(request, reply, 'UNAUTHENTICATED', detail, { headers: { 'www-authenticate': bearerChallenge(realm, error, error ? detail : undefined) } }),
-    forbidden: (request, reply, detail, missingScopes) =>
+    forbidden: (request, reply, detail, requiredScopes) =>
       sendProblem(request, reply, 'FORBIDDEN', detail, {
-        headers: missingScopes && missingScopes.length > 0 ? { 'www-authenticate': bearerChallenge(realm, 'insufficient_scope', detail, missingScopes) } : undefined,
+        headers: requiredScopes && requiredScopes.length > 0 ? { 'www-authenticate': bearerChallenge(realm, 'insufficient_scope', detail, requiredScopes) } : undefined,
       }),
     unavailable: (request, reply, detail) => sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', detail, { headers: { 'retry-after': '1' } }),
   };

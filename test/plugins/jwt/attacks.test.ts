@@ -134,3 +134,14 @@ test('the 401 detail says why and never echoes the token', async (t) => {
   for (const part of expired.split('.')) assert.ok(!all.includes(part), 'no token segment in the answer');
   assert.ok(!all.includes('secret-subject-value'));
 });
+
+test('an alg with non-ASCII or quote characters is 401 with a header-safe challenge, never a 500', async (t) => {
+  const { origin, send } = await setup(t);
+  for (const alg of ['😀', 'HS256"\\', 'é\u2028x', '\u0000']) {
+    const token = `${Buffer.from(JSON.stringify({ alg })).toString('base64url')}.${Buffer.from('{}').toString('base64url')}.c2ln`;
+    const res = await send('/hs', token);
+    assert.equal(res.status, 401, JSON.stringify(alg));
+    assert.match(String(res.headers['www-authenticate']), /^Bearer realm="gatehouse", error="invalid_token", error_description="[\x20-\x7e]*"$/);
+  }
+  assert.equal(origin.seen.length, 0);
+});
