@@ -10,11 +10,15 @@ export function claimAt(claims: Readonly<Record<string, unknown>>, name: string)
   return v;
 }
 
-/** A claim as a header value: strings as-is, lists comma-joined, objects as JSON; never CR, LF or NUL. */
+/**
+ * A claim as a header value: strings as-is, lists comma-joined, objects as JSON. Control
+ * characters are dropped; non-ASCII text is sent as its UTF-8 bytes (a header carries octets).
+ */
 export function claimText(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   const s = Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return s.replace(/[\r\n\0]/g, '');
+  const clean = s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+  return /[^\x00-\x7f]/.test(clean) ? Buffer.from(clean, 'utf8').toString('latin1') : clean;
 }
 
 /** The consumer name a claim gives, when it is a non-empty string or number. */

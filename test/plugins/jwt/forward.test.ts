@@ -8,7 +8,7 @@ import { startOrigin } from '../../helpers/upstream.js';
 import { jwtRoutes } from './routes.js';
 
 const SECRET = 'a-test-secret-that-is-32-bytes-long!!';
-const token = mint({ sub: 'alice', org: { id: 'o-7' }, roles: ['a', 'b'], client: 'cli-1' }, { alg: 'HS256', key: SECRET });
+const token = mint({ sub: 'alice', org: { id: 'o-7' }, roles: ['a', 'b'], client: 'cli-1', name: 'Zoë 😀\r\nx-evil: 1' }, { alg: 'HS256', key: SECRET });
 
 /** A raw request, so duplicate and oddly cased headers reach the gateway as sent. */
 function raw(url: string, path: string, headers: [string, string][]): Promise<number> {
@@ -32,7 +32,7 @@ async function setup(t: TestContext) {
       [origin.url],
       jwtRoutes(
         {
-          fwd: { secret: SECRET, forward: { 'X-User-Id': 'sub', 'x-org': 'org.id', 'x-roles': 'roles', 'x-missing': 'nope' } },
+          fwd: { secret: SECRET, forward: { 'X-User-Id': 'sub', 'x-org': 'org.id', 'x-roles': 'roles', 'x-missing': 'nope', 'x-name': 'name' } },
           tpl: { secret: SECRET, consumerClaim: 'client' },
           hide: { secret: SECRET, hideCredentials: true },
           keep: { secret: SECRET },
@@ -62,6 +62,8 @@ test('forward sets each header from its claim as exactly one line, replacing cli
   assert.equal(h['x-org'], 'o-7');
   assert.equal(h['x-roles'], 'a,b');
   assert.equal(h['x-missing'], undefined);
+  assert.equal(Buffer.from(h['x-name'] as string, 'latin1').toString('utf8'), 'Zoë 😀x-evil: 1', 'UTF-8 bytes, control characters dropped');
+  assert.equal(h['x-evil'], undefined);
   assert.equal(h.authorization, `Bearer ${token}`, 'Authorization is forwarded by default');
 });
 
