@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** gatehouse start | validate | routes | explain | hash-key */
+/** gatehouse start | validate | routes | explain | hash-key | register */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,8 @@ import { ServiceSet } from './upstream/services.js';
 import { explain } from './cli/explain.js';
 import { routeList } from './cli/route-list.js';
 import { silentLogger } from './cli/silent-logger.js';
+import { DURATION_PATTERN, parseDuration } from './config/units.js';
+import { registerTarget, type Registration } from './discovery/register.js';
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -21,6 +23,8 @@ commands:
   routes   [-c FILE] [--routes DIR]                      print the route table
   explain  METHOD URL [-H 'name: value']... [-c FILE]    which route a request takes, its plugins and target
   hash-key KEY                                           the sha256 an api-key plugin stores
+  register --redis URL --key KEY --url TARGET --ttl 10s [--weight N]
+                                                         keep TARGET registered for redis discovery until stopped
 
 -c FILE defaults to ./gatehouse.yaml (embedded defaults when it does not exist).`;
 
@@ -66,6 +70,11 @@ async function main(argv: string[]): Promise<void> {
         routes: { type: 'string' },
         workers: { type: 'string' },
         header: { type: 'string', short: 'H', multiple: true },
+        redis: { type: 'string' },
+        key: { type: 'string' },
+        url: { type: 'string' },
+        ttl: { type: 'string' },
+        weight: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -120,6 +129,38 @@ async function main(argv: string[]): Promise<void> {
       const [key] = positionals;
       if (!key) fail('hash-key needs KEY', 2);
       process.stdout.write(`${createHash('sha256').update(key).digest('hex')}\n`);
+      return;
+    }
+    case 'register': {
+      const { redis, key, url, ttl = '10s', weight } = values;
+      if (!redis || !key || !url) fail(`register needs --redis URL, --key KEY and --url TARGET\n\n${USAGE}`, 2);
+      const ttlMs = /^\d+$/.test(ttl) ? Number(ttl) : new RegExp(DURATION_PATTERN).test(ttl) ? parseDuration(ttl) : NaN;
+      if (!(ttlMs >= 1000)) fail(`--ttl must be a duration of at least 1s, got '${ttl}'`, 2);
+      const weightN = weight === undefined ? undefined : Number(weight);
+      const logger = createLogger();
+      let registration: Registration;
+      try {
+        registration = await registerTarget({
+          redis,
+          key,
+          url,
+          ttl: ttlMs,
+          weight: weightN,
+          onError: (err) => logger.warn({ key, url, err: err.message }, 'heartbeat failed; trying again'),
+        });
+      } catch (err) {
+        fail(`gatehouse register: ${(err as Error).message}`);
+      }
+      logger.info({ key, member: registration.member, ttl: ttlMs }, 'registered');
+      const stop = (signal: string) => {
+        logger.info({ signal, key, member: registration.member }, 'deregistering');
+        registration.stop().then(
+          () => process.exit(0),
+          (err: Error) => fail(`gatehouse register: could not deregister: ${err.message}`),
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
       return;
     }
     case 'start': {

@@ -14,3 +14,7 @@ export type { ConfigIssue } from './config/diagnostics.js';
 export type { Snapshot } from './config/snapshot.js';
 export { Gateway } from './server.js';
 export type { GatewayOptions, ReloadResult } from './server.js';
+export { registerTarget, memberOf } from './discovery/register.js';
+export type { RegisterOptions, Registration } from './discovery/register.js';
+export type { DiscoveryProvider } from './discovery/provider.js';
+export type { TargetSpec } from './config/snapshot.js';

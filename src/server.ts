@@ -12,6 +12,7 @@ import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { rawProblem } from './errors.js';
+import { createDiscovery } from './discovery/index.js';
 import { ServiceSet } from './upstream/services.js';
 import type { UpstreamService } from './upstream/service.js';
 
@@ -34,7 +35,7 @@ interface Generation {
 
 export class Gateway {
   readonly logger: FastifyBaseLogger;
-  readonly services = new ServiceSet();
+  readonly services = new ServiceSet((service) => createDiscovery(service, this.logger.child({ service: service.name })));
   private readonly options: GatewayOptions;
   private server!: http.Server | https.Server;
   private current!: Generation;

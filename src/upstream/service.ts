@@ -4,7 +4,7 @@ import type { ServiceEntry, TargetSpec } from '../config/snapshot.js';
 import type { Balancer } from '../balancers/balancer.js';
 import { createBalancer } from '../balancers/index.js';
 import type { DiscoveryProvider } from '../discovery/provider.js';
-import { staticDiscovery } from '../discovery/static.js';
+import { createDiscovery } from '../discovery/index.js';
 import { UpstreamTarget } from './target.js';
 
 export class UpstreamService {
@@ -14,7 +14,7 @@ export class UpstreamService {
   private readonly balancer: Balancer;
   private readonly stopWatching: () => void;
 
-  constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets)) {
+  constructor(config: ServiceEntry, provider: DiscoveryProvider = createDiscovery(config)) {
     this.name = config.name;
     this.config = config;
     this.balancer = createBalancer(config);

@@ -1,9 +1,19 @@
 /** The live services of a running gateway; a reload keeps every service whose config did not change. */
 import type { ServiceEntry } from '../config/snapshot.js';
+import { createDiscovery } from '../discovery/index.js';
+import type { DiscoveryProvider } from '../discovery/provider.js';
 import { UpstreamService } from './service.js';
+
+export type ProviderFactory = (service: ServiceEntry) => DiscoveryProvider;
 
 export class ServiceSet {
   private services = new Map<string, UpstreamService>();
+  private readonly providerFor: ProviderFactory;
+
+  /** `providerFor` makes each new service's discovery provider (the gateway's passes its logger). */
+  constructor(providerFor: ProviderFactory = (service) => createDiscovery(service)) {
+    this.providerFor = providerFor;
+  }
 
   get(name: string): UpstreamService | undefined {
     return this.services.get(name);
@@ -23,7 +33,7 @@ export class ServiceSet {
     for (const [name, entry] of wanted) {
       const current = this.services.get(name);
       if (current && current.config.fingerprint === entry.fingerprint) next.set(name, current);
-      else next.set(name, new UpstreamService(entry));
+      else next.set(name, new UpstreamService(entry, this.providerFor(entry)));
     }
     for (const [name, svc] of this.services) if (next.get(name) !== svc) retired.push(svc);
     this.services = next;
