@@ -90,7 +90,8 @@ export function dnsDiscovery(options: DnsDiscoveryOptions, protocol: string, log
       const resolver = makeResolver(options.servers);
       let stopped = false;
       let timer: NodeJS.Timeout | undefined;
-      let failing = false;
+      /** The reason of the failure going on, if any (each new reason is logged once). */
+      let failing: string | undefined;
       const announce = announcer(onTargets);
       const describe = { name: options.name, type: options.type };
 
@@ -100,8 +101,8 @@ export function dnsDiscovery(options: DnsDiscoveryOptions, protocol: string, log
         timer.unref();
       };
       const fail = (reason: string) => {
-        if (!failing) logger.warn({ ...describe, reason }, 'dns discovery: lookup failed; keeping the last good targets');
-        failing = true;
+        if (failing !== reason) logger.warn({ ...describe, reason }, 'dns discovery: lookup failed; keeping the last good targets');
+        failing = reason;
         schedule(Math.min(options.refresh, MAX_RETRY));
       };
       async function run(): Promise<void> {
@@ -115,7 +116,7 @@ export function dnsDiscovery(options: DnsDiscoveryOptions, protocol: string, log
         if (stopped) return;
         if (answer.targets.length === 0) return fail('empty answer');
         if (failing) logger.info(describe, 'dns discovery: answering again');
-        failing = false;
+        failing = undefined;
         if (announce(answer.targets)) logger.info({ ...describe, targets: answer.targets.map((t) => t.url) }, 'dns discovery: targets changed');
         const byTtl = answer.ttl === undefined ? options.refresh : Math.max(MIN_PAUSE, answer.ttl * 1000);
         schedule(Math.min(options.refresh, byTtl));

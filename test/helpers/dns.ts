@@ -45,6 +45,8 @@ function argsFor(port: number, records: DnsRecords): string[] {
     '--no-hosts',
     '--conf-file=/dev/null',
     '--keep-in-foreground',
+    // Names under .test are answered from these records only: unknown ones get NXDOMAIN, not REFUSED.
+    '--local=/test/',
     '--pid-file=',
     '--user=root',
     `--local-ttl=${records.ttl ?? 0}`,
