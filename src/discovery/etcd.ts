@@ -75,15 +75,15 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions, protocol: string, l
         try {
           const listed = await client.getAll().prefix(options.prefix).exec();
           if (stopped) return;
+          if (failing) logger.info(describe, 'etcd discovery: etcd answers again');
+          failing = false;
           entries.clear();
           for (const kv of listed.kvs) apply(kv);
           publish();
           const next = (BigInt(listed.header.revision) + 1n).toString();
-          const w = await client.watch().prefix(options.prefix).startRevision(next).create();
-          if (stopped) {
-            void w.cancel().catch(() => undefined);
-            return;
-          }
+          // watcher() attaches at once (create() would only resolve once connected, and never while etcd is down),
+          // so a disconnect before the watch is established is seen too.
+          const w = client.watch().prefix(options.prefix).startRevision(next).watcher();
           watcher = w;
           w.on('put', (kv) => {
             apply(kv);
@@ -95,9 +95,9 @@ export function etcdDiscovery(options: EtcdDiscoveryOptions, protocol: string, l
           });
           w.on('disconnected', (err) => retry(`watch disconnected: ${err.message}`));
           w.on('error', (err) => retry(`watch failed: ${err.message}`));
-          if (failing) logger.info(describe, 'etcd discovery: watching again');
-          failing = false;
-          backoff = FIRST_BACKOFF;
+          w.on('connected', () => {
+            backoff = FIRST_BACKOFF;
+          });
         } catch (err) {
           retry((err as Error).message);
         }

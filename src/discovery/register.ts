@@ -70,7 +70,7 @@ export async function registerTarget(options: RegisterOptions): Promise<Registra
         try {
           await client.zrem(options.key, member);
         } finally {
-          if (owned) await client.quit().catch(() => client.disconnect());
+          if (owned) client.disconnect();
         }
       })();
       return stopping;

@@ -4,7 +4,7 @@ import type { TargetSpec } from '../../src/config/snapshot.js';
 import { dnsDiscovery, type DnsDiscoveryOptions } from '../../src/discovery/dns.js';
 import { startDnsServer } from '../helpers/dns.js';
 import { startGateway } from '../helpers/gateway.js';
-import { eventually, namedOrigin, servedBy, startTraffic } from '../helpers/traffic.js';
+import { eventually, namedOrigin, servedBy, startTraffic, teardown } from '../helpers/traffic.js';
 
 const SRV = '_http._tcp.svc.test';
 
@@ -15,17 +15,18 @@ function gatewayFiles(dns: string): Record<string, string> {
 }
 
 /** Watches a dns provider; `lists` holds every list it announced. */
-function watchDns(t: { after(fn: () => void): void }, options: DnsDiscoveryOptions, warnings: string[] = []): TargetSpec[][] {
+function watchDns(later: (fn: () => unknown) => void, options: DnsDiscoveryOptions, warnings: string[] = []): TargetSpec[][] {
   const lists: TargetSpec[][] = [];
   const logger = { info: () => undefined, warn: (o: object) => void warnings.push(String((o as { reason?: string }).reason)) };
   const stop = dnsDiscovery(options, 'http', logger).watch((targets) => lists.push([...targets]));
-  t.after(stop);
+  later(stop);
   return lists;
 }
 
 const urls = (list: readonly TargetSpec[] | undefined) => (list ?? []).map((x) => `${x.url} ${x.weight}`).sort();
 
 test('SRV: only the lowest priority group is used, with its weights and ports', async (t) => {
+  const later = teardown(t);
   const dns = await startDnsServer({
     srv: [
       { name: SRV, target: 'a.svc.test', port: 3001, priority: 10, weight: 5 },
@@ -38,8 +39,8 @@ test('SRV: only the lowest priority group is used, with its weights and ports', 
       { name: 'backup.svc.test', addresses: ['127.0.0.13'] },
     ],
   });
-  t.after(() => dns.close());
-  const lists = watchDns(t, { name: SRV, type: 'SRV', port: 80, refresh: 200, servers: [dns.server] });
+  later(() => dns.close());
+  const lists = watchDns(later, { name: SRV, type: 'SRV', port: 80, refresh: 200, servers: [dns.server] });
   await eventually('the provider answers', () => lists.length > 0);
   // With `servers`, SRV target names are looked up on the same servers.
   assert.deepEqual(urls(lists[0]), ['http://127.0.0.11:3001 5', 'http://127.0.0.12:3002 1']);
@@ -54,8 +55,9 @@ test('SRV: only the lowest priority group is used, with its weights and ports', 
 });
 
 test('SRV records changing: targets join and leave through the gateway while requests keep succeeding; DNS down keeps the last answer', async (t) => {
+  const later = teardown(t);
   const [a, b, c] = await Promise.all([namedOrigin('a'), namedOrigin('b'), namedOrigin('c')]);
-  t.after(() => Promise.all([a.close(), b.close(), c.close()]));
+  later(() => Promise.all([a.close(), b.close(), c.close()]));
   const hosts = [{ name: 'node.svc.test', addresses: ['127.0.0.1'] }];
   const dns = await startDnsServer({
     srv: [
@@ -64,13 +66,13 @@ test('SRV records changing: targets join and leave through the gateway while req
     ],
     hosts,
   });
-  t.after(() => dns.close());
+  later(() => dns.close());
   const gw = await startGateway(gatewayFiles(`{ name: ${SRV}, type: SRV, refresh: 200ms, servers: ["${dns.server}"] }`));
-  t.after(() => gw.close());
+  later(() => gw.close());
 
   await eventually('the first answer is in use', async () => (await fetch(`${gw.url}/`)).status === 200);
   const traffic = startTraffic(`${gw.url}/`);
-  t.after(() => traffic.stop());
+  later(() => traffic.stop());
   await eventually('a and b serve', servedBy(traffic, ['a', 'b']));
 
   // c joins, a leaves.
@@ -95,10 +97,11 @@ test('SRV records changing: targets join and leave through the gateway while req
 });
 
 test('SRV weight 0 counts as weight 1; an empty answer keeps the last good list', async (t) => {
+  const later = teardown(t);
   const dns = await startDnsServer({ srv: [{ name: SRV, target: '127.0.0.1', port: 3001, weight: 0 }] });
-  t.after(() => dns.close());
+  later(() => dns.close());
   const warnings: string[] = [];
-  const lists = watchDns(t, { name: SRV, type: 'SRV', port: 80, refresh: 100, servers: [dns.server] }, warnings);
+  const lists = watchDns(later, { name: SRV, type: 'SRV', port: 80, refresh: 100, servers: [dns.server] }, warnings);
   await eventually('the provider answers', () => lists.length > 0);
   assert.deepEqual(urls(lists[0]), ['http://127.0.0.1:3001 1']);
 
@@ -111,10 +114,11 @@ test('SRV weight 0 counts as weight 1; an empty answer keeps the last good list'
 });
 
 test('A records: targets are address:port, looked up again when their TTL runs out', async (t) => {
+  const later = teardown(t);
   const dns = await startDnsServer({ hosts: [{ name: 'api.svc.test', addresses: ['127.0.0.21'] }], ttl: 1 });
-  t.after(() => dns.close());
+  later(() => dns.close());
   // refresh is an hour: only the 1 s TTL can make the provider look again.
-  const lists = watchDns(t, { name: 'api.svc.test', type: 'A', port: 8080, refresh: 3_600_000, servers: [dns.server] });
+  const lists = watchDns(later, { name: 'api.svc.test', type: 'A', port: 8080, refresh: 3_600_000, servers: [dns.server] });
   await eventually('the provider answers', () => lists.length > 0);
   assert.deepEqual(urls(lists[0]), ['http://127.0.0.21:8080 1']);
 
@@ -123,20 +127,22 @@ test('A records: targets are address:port, looked up again when their TTL runs o
 });
 
 test('AAAA records become bracketed IPv6 targets', async (t) => {
+  const later = teardown(t);
   const dns = await startDnsServer({ hosts: [{ name: 'v6.svc.test', addresses: ['::1', '127.0.0.1'] }] });
-  t.after(() => dns.close());
-  const lists = watchDns(t, { name: 'v6.svc.test', type: 'AAAA', port: 9000, refresh: 1000, servers: [dns.server] });
+  later(() => dns.close());
+  const lists = watchDns(later, { name: 'v6.svc.test', type: 'AAAA', port: 9000, refresh: 1000, servers: [dns.server] });
   await eventually('the provider answers', () => lists.length > 0);
   assert.deepEqual(urls(lists[0]), ['http://[::1]:9000 1']);
 });
 
 test('A records through the gateway: the configured port, requests answered', async (t) => {
+  const later = teardown(t);
   const origin = await namedOrigin('one');
-  t.after(() => origin.close());
+  later(() => origin.close());
   const dns = await startDnsServer({ hosts: [{ name: 'api.svc.test', addresses: ['127.0.0.1'] }] });
-  t.after(() => dns.close());
+  later(() => dns.close());
   const gw = await startGateway(gatewayFiles(`{ name: api.svc.test, type: A, port: ${origin.port}, servers: ["${dns.server}"] }`));
-  t.after(() => gw.close());
+  later(() => gw.close());
   await eventually('the gateway answers 200', async () => (await fetch(`${gw.url}/x`)).status === 200);
   const res = await fetch(`${gw.url}/x`);
   assert.equal(await res.text(), 'one');

@@ -74,3 +74,12 @@ export function servedBy(traffic: Traffic, names: readonly string[], runs = 20):
     return seen.size === want.size && [...want].every((n) => seen.has(n));
   };
 }
+
+/** Teardown in reverse order of setup (t.after runs its hooks first-in first-out). */
+export function teardown(t: { after(fn: () => Promise<void>): void }): (fn: () => unknown) => void {
+  const stack: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of stack.reverse()) await fn();
+  });
+  return (fn) => void stack.push(fn);
+}
