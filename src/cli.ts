@@ -92,7 +92,8 @@ async function main(argv: string[]): Promise<void> {
     case 'validate': {
       const snapshot = await load(opts);
       // Building the app runs every plugin's create(), which can refuse a config too.
-      const services = new ServiceSet();
+      // Discovery does not run: validate only checks config, it never reaches DNS, etcd or Redis.
+      const services = new ServiceSet(() => ({ watch: () => () => undefined }));
       services.sync(snapshot.services);
       try {
         const built = await buildApp({ snapshot, services, logger: silentLogger });

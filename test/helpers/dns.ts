@@ -1,5 +1,6 @@
 /** A real dnsmasq on a free loopback port, serving the SRV and A/AAAA records a test gives it. */
 import { Resolver } from 'node:dns/promises';
+import { existsSync } from 'node:fs';
 import { closedPort } from './upstream.js';
 import { spawnProcess, waitUntil, type Spawned } from './spawned.js';
 
@@ -35,6 +36,9 @@ export interface DnsServer {
   stop(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Debian puts dnsmasq in /usr/sbin, which is not on every PATH. */
+const DNSMASQ = existsSync('/usr/sbin/dnsmasq') ? '/usr/sbin/dnsmasq' : 'dnsmasq';
 
 function argsFor(port: number, records: DnsRecords): string[] {
   const args = [
@@ -81,7 +85,7 @@ export async function startDnsServer(records: DnsRecords): Promise<DnsServer> {
   };
   const set = async (next: DnsRecords) => {
     await stop();
-    proc = spawnProcess('dnsmasq', argsFor(port, next));
+    proc = spawnProcess(DNSMASQ, argsFor(port, next));
     await waitUntil('dnsmasq', () => answers(server, next), proc);
   };
   await set(records);
