@@ -23,6 +23,9 @@ export interface GatewayOptions extends LoadOptions {
   host?: string;
 }
 
+/** How long a new service may wait for its first discovered targets before the gateway serves without them. */
+const DISCOVERY_WAIT = 5000;
+
 export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: string[] };
 
 interface Generation {
@@ -78,6 +81,7 @@ export class Gateway {
     const before = this.services.snapshot();
     const dropped = this.services.sync(snapshot.services);
     try {
+      await this.awaitDiscovery(before);
       const built = await buildApp({ snapshot, services: this.services, logger: this.logger });
       this.generationNo++;
       return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
@@ -87,6 +91,23 @@ export class Gateway {
       await Promise.all(made.map((s) => s.close()));
       throw err;
     }
+  }
+
+  /**
+   * New services (at start, or whose config changed on reload) get up to DISCOVERY_WAIT for
+   * their first targets before the generation serves, so DNS/etcd/Redis services do not
+   * answer 503 while their first answer is on its way.
+   */
+  private async awaitDiscovery(before: ReadonlyMap<string, UpstreamService>): Promise<void> {
+    const old = new Set(before.values());
+    const fresh = [...this.services.all()].filter((s) => !old.has(s));
+    await Promise.all(
+      fresh.map(async (s) => {
+        if (!(await s.whenDiscovered(DISCOVERY_WAIT))) {
+          this.logger.warn({ service: s.name, waitedMs: DISCOVERY_WAIT }, 'discovery has found no targets yet; the service answers 503 until it does');
+        }
+      }),
+    );
   }
 
   private handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {

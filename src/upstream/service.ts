@@ -13,12 +13,24 @@ export class UpstreamService {
   private targets: UpstreamTarget[] = [];
   private readonly balancer: Balancer;
   private readonly stopWatching: () => void;
+  private markDiscovered!: () => void;
+  private readonly discovered = new Promise<void>((resolve) => (this.markDiscovered = resolve));
 
   constructor(config: ServiceEntry, provider: DiscoveryProvider = createDiscovery(config)) {
     this.name = config.name;
     this.config = config;
     this.balancer = createBalancer(config);
     this.stopWatching = provider.watch((list) => this.setTargets(list));
+  }
+
+  /**
+   * Resolves true once discovery has announced targets (at once for static ones), or false
+   * after `timeoutMs` without any (the service answers 503 until they come).
+   */
+  whenDiscovered(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    return Promise.race([this.discovered.then(() => true), timeout]).finally(() => clearTimeout(timer));
   }
 
   /** Every target currently known. */
@@ -28,6 +40,7 @@ export class UpstreamService {
 
   /** Applies a new target list: targets that stay keep their pools and counters. */
   setTargets(specs: readonly TargetSpec[]): void {
+    if (specs.length > 0) this.markDiscovered();
     const byUrl = new Map(this.targets.map((t) => [t.url, t]));
     const next: UpstreamTarget[] = [];
     for (const spec of specs) {

@@ -135,7 +135,7 @@ test('AAAA records become bracketed IPv6 targets', async (t) => {
   assert.deepEqual(urls(lists[0]), ['http://[::1]:9000 1']);
 });
 
-test('A records through the gateway: the configured port, requests answered', async (t) => {
+test('A records through the gateway: served from the first request, and a reload that changes discovery drops no request', async (t) => {
   const later = teardown(t);
   const origin = await namedOrigin('one');
   later(() => origin.close());
@@ -143,11 +143,25 @@ test('A records through the gateway: the configured port, requests answered', as
   later(() => dns.close());
   const gw = await startGateway(gatewayFiles(`{ name: api.svc.test, type: A, port: ${origin.port}, servers: ["${dns.server}"] }`));
   later(() => gw.close());
-  await eventually('the gateway answers 200', async () => (await fetch(`${gw.url}/x`)).status === 200);
+  // The gateway waits for a new service's first answer before serving.
   const res = await fetch(`${gw.url}/x`);
+  assert.equal(res.status, 200);
   assert.equal(await res.text(), 'one');
   assert.deepEqual(
     gw.gateway.services.get('svc')!.list().map((x) => x.url),
     [`http://127.0.0.1:${origin.port}`],
   );
+
+  // A changed discovery config makes a new service; it takes over only once it has targets.
+  const traffic = startTraffic(`${gw.url}/x`);
+  later(() => traffic.stop());
+  await eventually('some traffic', () => traffic.answers.length > 10);
+  await gw.dir.write('routes.d/svc.yaml', gatewayFiles(`{ name: api.svc.test, type: A, port: ${origin.port}, refresh: 5s, servers: ["${dns.server}"] }`)['routes.d/svc.yaml']!);
+  const before = gw.gateway.services.get('svc');
+  assert.deepEqual(await gw.gateway.reload(), { ok: true, generation: 2 });
+  assert.notEqual(gw.gateway.services.get('svc'), before);
+  const mark = traffic.answers.length;
+  await eventually('traffic after the reload', () => traffic.answers.length > mark + 10);
+  await traffic.stop();
+  assert.deepEqual(traffic.failures, []);
 });

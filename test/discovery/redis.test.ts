@@ -17,8 +17,12 @@ test('redis registry: a registered member joins, one whose heartbeat stopped exp
   later(() => redis.close());
   const reg = await registerTarget({ redis: redis.url, key: KEY, url: a.url, ttl: 3000 });
   later(() => reg.stop());
-  // b "registered" once and then its heartbeat stopped: its entry runs out in 1.5 s.
-  await redis.client.zadd(KEY, Date.now() + 1500, JSON.stringify({ url: b.url, weight: 1 }));
+  // b's heartbeat is the test's own, so the test can stop it without deregistering (as a crashed member would).
+  const bMember = JSON.stringify({ url: b.url, weight: 1 });
+  const beatB = () => redis.client.zadd(KEY, Date.now() + 1500, bMember);
+  await beatB();
+  const heartbeat = setInterval(() => void beatB(), 300);
+  later(() => clearInterval(heartbeat));
   // Already expired: never a target.
   await redis.client.zadd(KEY, Date.now() - 1, c.url);
 
@@ -32,7 +36,9 @@ test('redis registry: a registered member joins, one whose heartbeat stopped exp
   const traffic = startTraffic(`${gw.url}/`);
   later(() => traffic.stop());
   await eventually('a and b serve', servedBy(traffic, ['a', 'b']));
+  clearInterval(heartbeat);
   await eventually('b expired and left', servedBy(traffic, ['a'], 30));
+  assert.ok(Number(await redis.client.zscore(KEY, bMember)) <= Date.now(), "b's entry has expired (or was cleaned up)");
 
   // c registers properly (a weight makes the member JSON) and joins.
   const regC = await registerTarget({ redis: redis.url, key: KEY, url: c.url, ttl: 3000, weight: 2 });
