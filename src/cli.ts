@@ -12,7 +12,7 @@ import { ServiceSet } from './upstream/services.js';
 import { explain } from './cli/explain.js';
 import { routeList } from './cli/route-list.js';
 import { silentLogger } from './cli/silent-logger.js';
-import { DURATION_PATTERN, parseDuration } from './config/units.js';
+import { registerArgs } from './cli/register-args.js';
 import { registerTarget, type Registration } from './discovery/register.js';
 
 const USAGE = `usage: gatehouse <command> [options]
@@ -133,11 +133,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'register': {
-      const { redis, key, url, ttl = '10s', weight } = values;
-      if (!redis || !key || !url) fail(`register needs --redis URL, --key KEY and --url TARGET\n\n${USAGE}`, 2);
-      const ttlMs = /^\d+$/.test(ttl) ? Number(ttl) : new RegExp(DURATION_PATTERN).test(ttl) ? parseDuration(ttl) : NaN;
-      if (!(ttlMs >= 1000)) fail(`--ttl must be a duration of at least 1s, got '${ttl}'`, 2);
-      const weightN = weight === undefined ? undefined : Number(weight);
+      const args = registerArgs(values);
+      if (!args.ok) fail(`${args.error}\n\n${USAGE}`, 2);
+      const { redis, key, url, ttl, weight } = args;
       const logger = createLogger();
       let registration: Registration;
       try {
@@ -145,14 +143,14 @@ async function main(argv: string[]): Promise<void> {
           redis,
           key,
           url,
-          ttl: ttlMs,
-          weight: weightN,
+          ttl,
+          weight,
           onError: (err) => logger.warn({ key, url, err: err.message }, 'heartbeat failed; trying again'),
         });
       } catch (err) {
         fail(`gatehouse register: ${(err as Error).message}`);
       }
-      logger.info({ key, member: registration.member, ttl: ttlMs }, 'registered');
+      logger.info({ key, member: registration.member, ttl }, 'registered');
       const stop = (signal: string) => {
         logger.info({ signal, key, member: registration.member }, 'deregistering');
         registration.stop().then(

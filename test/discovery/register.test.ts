@@ -34,12 +34,3 @@ test('gatehouse register keeps a target registered with heartbeats and removes i
   assert.equal(code, 0, run.stderr());
   assert.equal(await redis.client.zscore('services:orders', member), null);
 });
-
-test('gatehouse register refuses missing or bad arguments', async () => {
-  const missing = gatehouse(['register', '--key', 'k', '--url', 'http://127.0.0.1:1']);
-  assert.equal((await missing.exit)[0], 2);
-  assert.match(missing.stderr(), /--redis/);
-  const badTtl = gatehouse(['register', '--redis', 'redis://127.0.0.1:1', '--key', 'k', '--url', 'http://127.0.0.1:1', '--ttl', 'soon']);
-  assert.equal((await badTtl.exit)[0], 2);
-  assert.match(badTtl.stderr(), /--ttl/);
-});
