@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** gatehouse start | validate | routes | explain | hash-key */
+/** gatehouse start | validate | routes | explain | hash-key | register */
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ import { ServiceSet } from './upstream/services.js';
 import { explain } from './cli/explain.js';
 import { routeList } from './cli/route-list.js';
 import { silentLogger } from './cli/silent-logger.js';
+import { registerArgs } from './cli/register-args.js';
+import { registerTarget, type Registration } from './discovery/register.js';
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -23,6 +25,8 @@ commands:
   routes   [-c FILE] [--routes DIR]                      print the route table
   explain  METHOD URL [-H 'name: value']... [-c FILE]    which route a request takes, its plugins and target
   hash-key KEY                                           the sha256 an api-key plugin stores
+  register --redis URL --key KEY --url TARGET --ttl 10s [--weight N]
+                                                         keep TARGET registered for redis discovery until stopped
 
 -c FILE defaults to ./gatehouse.yaml (embedded defaults when it does not exist).`;
 
@@ -68,6 +72,11 @@ async function main(argv: string[]): Promise<void> {
         routes: { type: 'string' },
         workers: { type: 'string' },
         header: { type: 'string', short: 'H', multiple: true },
+        redis: { type: 'string' },
+        key: { type: 'string' },
+        url: { type: 'string' },
+        ttl: { type: 'string' },
+        weight: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -85,7 +94,8 @@ async function main(argv: string[]): Promise<void> {
     case 'validate': {
       const snapshot = await load(opts);
       // Building the app runs every plugin's create(), which can refuse a config too.
-      const services = new ServiceSet({ healthChecks: false });
+      // Neither discovery nor health checks run: validate only checks config, it never reaches DNS, etcd, Redis or a target.
+      const services = new ServiceSet({ healthChecks: false, providerFor: () => ({ watch: () => () => undefined }) });
       services.sync(snapshot.services);
       try {
         const built = await buildApp({ snapshot, services, logger: silentLogger });
@@ -122,6 +132,36 @@ async function main(argv: string[]): Promise<void> {
       const [key] = positionals;
       if (!key) fail('hash-key needs KEY', 2);
       process.stdout.write(`${createHash('sha256').update(key).digest('hex')}\n`);
+      return;
+    }
+    case 'register': {
+      const args = registerArgs(values);
+      if (!args.ok) fail(`${args.error}\n\n${USAGE}`, 2);
+      const { redis, key, url, ttl, weight } = args;
+      const logger = createLogger();
+      let registration: Registration;
+      try {
+        registration = await registerTarget({
+          redis,
+          key,
+          url,
+          ttl,
+          weight,
+          onError: (err) => logger.warn({ key, url, err: err.message }, 'heartbeat failed; trying again'),
+        });
+      } catch (err) {
+        fail(`gatehouse register: ${(err as Error).message}`);
+      }
+      logger.info({ key, member: registration.member, ttl }, 'registered');
+      const stop = (signal: string) => {
+        logger.info({ signal, key, member: registration.member }, 'deregistering');
+        registration.stop().then(
+          () => process.exit(0),
+          (err: Error) => fail(`gatehouse register: could not deregister: ${err.message}`),
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
       return;
     }
     case 'start': {

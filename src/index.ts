@@ -18,3 +18,7 @@ export type { FastifyReply, FastifyRequest } from 'fastify';
 export { offerStale } from './targets/stale-source.js';
 export type { StaleResponse, StaleSource } from './targets/stale-source.js';
 export type { BreakerState } from './upstream/breaker.js';
+export { registerTarget, memberOf } from './discovery/register.js';
+export type { RegisterOptions, Registration } from './discovery/register.js';
+export type { DiscoveryProvider } from './discovery/provider.js';
+export type { TargetSpec } from './config/snapshot.js';

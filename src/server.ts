@@ -12,6 +12,7 @@ import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { rawProblem } from './errors.js';
+import { createDiscovery } from './discovery/index.js';
 import { ServiceSet } from './upstream/services.js';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp } from './admin/server.js';
@@ -34,6 +35,9 @@ export interface GatewayOptions extends LoadOptions {
   /** Serve the admin API from this process (false in cluster workers: the primary serves it). */
   admin?: boolean;
 }
+
+/** How long a new service may wait for its first discovered targets before the gateway serves without them. */
+const DISCOVERY_WAIT = 5000;
 
 export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: string[] };
 
@@ -62,7 +66,7 @@ export class Gateway implements AdminSource {
   private constructor(options: GatewayOptions) {
     this.options = options;
     this.logger = options.logger;
-    this.serviceSet = new ServiceSet({ logger: options.logger });
+    this.serviceSet = new ServiceSet({ logger: options.logger, providerFor: (service) => createDiscovery(service, options.logger.child({ service: service.name })) });
   }
 
   /** Loads config (throws ConfigError on any problem), builds the app and listens. */
@@ -141,6 +145,7 @@ export class Gateway implements AdminSource {
     const before = this.serviceSet.snapshot();
     const dropped = this.serviceSet.sync(snapshot.services);
     try {
+      await this.awaitDiscovery(before);
       const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, tracer: this.tracer });
       this.generationNo++;
       return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
@@ -150,6 +155,23 @@ export class Gateway implements AdminSource {
       await Promise.all(made.map((s) => s.close()));
       throw err;
     }
+  }
+
+  /**
+   * New services (at start, or whose config changed on reload) get up to DISCOVERY_WAIT for
+   * their first targets before the generation serves, so DNS/etcd/Redis services do not
+   * answer 503 while their first answer is on its way.
+   */
+  private async awaitDiscovery(before: ReadonlyMap<string, UpstreamService>): Promise<void> {
+    const old = new Set(before.values());
+    const fresh = [...this.serviceSet.all()].filter((s) => !old.has(s));
+    await Promise.all(
+      fresh.map(async (s) => {
+        if (!(await s.whenDiscovered(DISCOVERY_WAIT))) {
+          this.logger.warn({ service: s.name, waitedMs: DISCOVERY_WAIT }, 'discovery has found no targets yet; the service answers 503 until it does');
+        }
+      }),
+    );
   }
 
   private handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {

@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { loadRegistry } from '../plugins/registry.js';
 import { ConfigError, type ConfigIssue, type Segment } from './diagnostics.js';
-import { RouteFile, Settings, HTTP_METHODS } from './schema.js';
+import { Resolver } from 'node:dns';
+import { checkTargetUrl } from '../discovery/target-url.js';
+import { DISCOVERY_PROVIDERS, RouteFile, Settings, HTTP_METHODS, type RedisSettings, type ServiceConfig } from './schema.js';
 import type { PluginUse, RouteEntry, ServiceEntry, Snapshot, TargetSpec, Where } from './snapshot.js';
 import { displayPath, readSource, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
@@ -59,32 +61,67 @@ function resolvePlugins(
   return uses;
 }
 
-function targetsOf(service: { protocol: string; discovery: { static: readonly (string | { url: string; weight: number })[] } }, source: SourceFile, base: Segment[], issues: ConfigIssue[]): TargetSpec[] {
+function targetsOf(protocol: string, list: readonly (string | { url: string; weight: number })[], source: SourceFile, base: Segment[], issues: ConfigIssue[]): TargetSpec[] {
   const out: TargetSpec[] = [];
-  service.discovery.static.forEach((t, i) => {
+  list.forEach((t, i) => {
     const spec = typeof t === 'string' ? { url: t, weight: 1 } : t;
-    let url: URL | undefined;
-    try {
-      url = new URL(spec.url);
-    } catch {
-      /* reported below */
-    }
-    const at = typeof t === 'string' ? [...base, i] : [...base, i, 'url'];
-    if (!url || !url.hostname) {
-      issues.push(source.issue(at, `"${spec.url}" is not a URL (write http://host:port)`));
+    const checked = checkTargetUrl(spec.url, protocol);
+    if (!checked.ok) {
+      issues.push(source.issue(typeof t === 'string' ? [...base, i] : [...base, i, 'url'], checked.reason));
       return;
     }
-    if (url.protocol !== `${service.protocol}:`) {
-      issues.push(source.issue(at, `target "${spec.url}" does not match the service protocol ${service.protocol}`));
-      return;
-    }
-    if (url.pathname !== '/' || url.search) {
-      issues.push(source.issue(at, `target "${spec.url}" must not have a path or query (use upstream.rewrite)`));
-      return;
-    }
-    out.push({ url: url.origin, weight: spec.weight });
+    out.push({ url: checked.url, weight: spec.weight });
   });
   return out;
+}
+
+/**
+ * `discovery` holds exactly one provider. Returns the static targets (empty for the other
+ * providers) and the redis settings that redis discovery connects with.
+ */
+function checkDiscovery(
+  svc: ServiceConfig,
+  settings: Settings | undefined,
+  source: SourceFile,
+  base: Segment[],
+  issues: ConfigIssue[],
+): { targets: TargetSpec[]; discoveryRedis?: RedisSettings } {
+  const d = svc.discovery;
+  const at: Segment[] = [...base, 'discovery'];
+  const used = DISCOVERY_PROVIDERS.filter((k) => d[k] !== undefined);
+  if (used.length === 0) {
+    issues.push(source.issue(at, `needs exactly one provider: ${DISCOVERY_PROVIDERS.join(', ')}`));
+    return { targets: [] };
+  }
+  if (used.length > 1) {
+    issues.push(source.issue([...at, used[1]!], `has more than one provider (${used.join(', ')}); keep one`));
+    return { targets: [] };
+  }
+  if (d.static) return { targets: targetsOf(svc.protocol, d.static, source, [...at, 'static'], issues) };
+  if (d.dns?.servers) {
+    d.dns.servers.forEach((server, i) => {
+      try {
+        new Resolver().setServers([server]);
+      } catch {
+        issues.push(source.issue([...at, 'dns', 'servers', i], `"${server}" is not a DNS server address (write 10.0.0.2, 10.0.0.2:53 or [::1]:53)`));
+      }
+    });
+  }
+  if (d.etcd) {
+    d.etcd.endpoints.forEach((endpoint, i) => {
+      if (!checkTargetUrl(endpoint, new URL(endpoint).protocol.slice(0, -1)).ok) {
+        issues.push(source.issue([...at, 'etcd', 'endpoints', i], `"${endpoint}" must be an http(s)://host:port URL without a path`));
+      }
+    });
+  }
+  if (d.redis) {
+    if (!settings?.redis) {
+      issues.push(source.issue([...at, 'redis'], 'redis discovery needs the `redis` settings in gatehouse.yaml (redis.url or redis.cluster)'));
+      return { targets: [] };
+    }
+    return { targets: [], discoveryRedis: settings.redis };
+  }
+  return { targets: [] };
 }
 
 async function readRelative(source: SourceFile, p: Segment[], file: string | undefined, issues: ConfigIssue[]): Promise<string | undefined> {
@@ -177,7 +214,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         issues.push(source.issue(p, `service "${svcName}" is defined twice: here and in ${w.file}:${w.line}:${w.col}`));
         continue;
       }
-      const targets = targetsOf(svc, source, [...p, 'discovery', 'static'], issues);
+      const { targets, discoveryRedis } = checkDiscovery(svc, settings, source, p, issues);
       checkBalancing(svc, source, p, issues);
       if (svc.circuitBreaker && svc.circuitBreaker.rollingWindow < 100) {
         issues.push(source.issue([...p, 'circuitBreaker', 'rollingWindow'], 'must be at least 100ms'));
@@ -190,9 +227,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
             servername: svc.tls.servername,
           }
         : undefined;
-      const entry: ServiceEntry = { ...svc, name: svcName, where: whereOf(source, p), targets, tlsMaterial, fingerprint: '' };
+      const entry: ServiceEntry = { ...svc, name: svcName, where: whereOf(source, p), targets, discoveryRedis, tlsMaterial, fingerprint: '' };
       services.set(svcName, {
-        value: Object.freeze({ ...entry, fingerprint: JSON.stringify({ ...svc, tlsMaterial, targets }) }),
+        value: Object.freeze({ ...entry, fingerprint: JSON.stringify({ ...svc, tlsMaterial, targets, discoveryRedis }) }),
         source,
         path: p,
       });

@@ -132,6 +132,7 @@ export const Settings = Type.Object(
   Strict,
 );
 export type Settings = StaticDecode<typeof Settings>;
+export type RedisSettings = NonNullable<Settings['redis']>;
 
 export const StaticTarget = Type.Union(
   [
@@ -141,12 +142,51 @@ export const StaticTarget = Type.Union(
   { errorMessage: 'must be a URL or { url, weight }' },
 );
 
-export const Discovery = Type.Object(
+export const DnsDiscovery = Type.Object(
   {
-    static: Type.Array(StaticTarget, { minItems: 1 }),
+    name: Type.String({ minLength: 1 }),
+    type: Type.Union([Type.Literal('SRV'), Type.Literal('A'), Type.Literal('AAAA')], { default: 'SRV', errorMessage: 'must be SRV, A or AAAA' }),
+    /** A/AAAA: the targets' port (default: 80 for http, 443 for https). SRV answers carry their own. */
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+    /** Longest time between lookups; A/AAAA answers are looked up again sooner when their TTL says so. */
+    refresh: Duration({ default: '10s' }),
+    /** DNS servers as host or host:port ([v6]:port); the system resolver's when absent. */
+    servers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
   },
   Strict,
 );
+
+export const EtcdDiscovery = Type.Object(
+  {
+    endpoints: Type.Array(Type.String({ pattern: '^https?://', errorMessage: 'must be an http:// or https:// URL' }), { minItems: 1 }),
+    /** Every key under this prefix is one target. */
+    prefix: Type.String({ minLength: 1 }),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    password: Type.Optional(Type.String()),
+  },
+  Strict,
+);
+
+export const RedisDiscovery = Type.Object(
+  {
+    /** The sorted set of registered targets; used verbatim (not under redis.keyPrefix). */
+    key: Type.String({ minLength: 1 }),
+  },
+  Strict,
+);
+
+/** Exactly one provider; load.ts checks that only one key is set. */
+export const Discovery = Type.Object(
+  {
+    static: Type.Optional(Type.Array(StaticTarget, { minItems: 1 })),
+    dns: Type.Optional(DnsDiscovery),
+    etcd: Type.Optional(EtcdDiscovery),
+    redis: Type.Optional(RedisDiscovery),
+  },
+  Strict,
+);
+export type DiscoveryConfig = StaticDecode<typeof Discovery>;
+export const DISCOVERY_PROVIDERS = ['static', 'dns', 'etcd', 'redis'] as const;
 
 export const ActiveHealthCheck = Type.Object(
   {

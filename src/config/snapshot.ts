@@ -1,7 +1,7 @@
 /** The immutable result of loading every config file: what the gateway serves from. */
 import type { PluginDefinition } from '../plugins/define.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { RouteConfig, ServiceConfig, Settings } from './schema.js';
+import type { RedisSettings, RouteConfig, ServiceConfig, Settings } from './schema.js';
 
 export interface Where {
   readonly file: string;
@@ -26,7 +26,10 @@ export interface TargetSpec {
 export interface ServiceEntry extends ServiceConfig {
   readonly name: string;
   readonly where: Where;
+  /** `discovery.static`'s targets, checked at load; empty for the other providers (they find theirs at run time). */
   readonly targets: readonly TargetSpec[];
+  /** gatehouse.yaml's `redis`, attached when the service uses `discovery.redis` (and part of its fingerprint). */
+  readonly discoveryRedis?: RedisSettings;
   /** File contents for tls.ca / cert / key, read at load. */
   readonly tlsMaterial?: { ca?: string; cert?: string; key?: string; servername?: string };
   /** A stable fingerprint: unchanged services keep their pools across reloads. */

@@ -8,7 +8,7 @@ import type { Balancer } from '../balancers/balancer.js';
 import { createBalancer } from '../balancers/index.js';
 import { silentLogger } from '../cli/silent-logger.js';
 import type { DiscoveryProvider } from '../discovery/provider.js';
-import { staticDiscovery } from '../discovery/static.js';
+import { createDiscovery } from '../discovery/index.js';
 import { ActiveHealthCheck } from './active-health.js';
 import { passiveHealth } from './passive-health.js';
 import { RetryBudget } from './retry-budget.js';
@@ -46,7 +46,10 @@ export class UpstreamService {
   /** Caps the retries of every route of this service to a share of its traffic (upstream/retry-budget.ts). */
   readonly retryBudget: RetryBudget;
 
-  constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets), options: ServiceOptions = {}) {
+  private markDiscovered!: () => void;
+  private readonly discovered = new Promise<void>((resolve) => (this.markDiscovered = resolve));
+
+  constructor(config: ServiceEntry, provider: DiscoveryProvider = createDiscovery(config), options: ServiceOptions = {}) {
     this.name = config.name;
     this.config = config;
     this.balancer = createBalancer(config);
@@ -69,6 +72,16 @@ export class UpstreamService {
     this.active?.start();
   }
 
+  /**
+   * Resolves true once discovery has announced targets (at once for static ones), or false
+   * after `timeoutMs` without any (the service answers 503 until they come).
+   */
+  whenDiscovered(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    return Promise.race([this.discovered.then(() => true), timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** Every target currently known. */
   list(): readonly UpstreamTarget[] {
     return this.targets;
@@ -76,6 +89,7 @@ export class UpstreamService {
 
   /** Applies a new target list: targets that stay keep their pools, counters and health. */
   setTargets(specs: readonly TargetSpec[]): void {
+    if (specs.length > 0) this.markDiscovered();
     const byUrl = new Map(this.targets.map((t) => [t.url, t]));
     const next: UpstreamTarget[] = [];
     for (const spec of specs) {

@@ -1,13 +1,20 @@
 /** The live services of a running gateway; a reload keeps every service whose config did not change. */
 import type { ServiceEntry } from '../config/snapshot.js';
+import { createDiscovery } from '../discovery/index.js';
+import type { DiscoveryProvider } from '../discovery/provider.js';
 import { UpstreamService, type ServiceOptions } from './service.js';
+
+export type ProviderFactory = (service: ServiceEntry) => DiscoveryProvider;
 
 export class ServiceSet {
   private services = new Map<string, UpstreamService>();
   private readonly options: ServiceOptions;
+  private readonly providerFor: ProviderFactory;
 
-  constructor(options: ServiceOptions = {}) {
+  /** `providerFor` makes each new service's discovery provider (the gateway's passes its logger). */
+  constructor(options: ServiceOptions & { providerFor?: ProviderFactory } = {}) {
     this.options = options;
+    this.providerFor = options.providerFor ?? ((service) => createDiscovery(service));
   }
 
   get(name: string): UpstreamService | undefined {
@@ -28,7 +35,7 @@ export class ServiceSet {
     for (const [name, entry] of wanted) {
       const current = this.services.get(name);
       if (current && current.config.fingerprint === entry.fingerprint) next.set(name, current);
-      else next.set(name, new UpstreamService(entry, undefined, this.options));
+      else next.set(name, new UpstreamService(entry, this.providerFor(entry), this.options));
     }
     for (const [name, svc] of this.services) if (next.get(name) !== svc) retired.push(svc);
     this.services = next;
