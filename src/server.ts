@@ -12,6 +12,7 @@ import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { rawProblem } from './errors.js';
+import { connectRedis, type RedisConnection } from './redis/connection.js';
 import { ServiceSet } from './upstream/services.js';
 import type { UpstreamService } from './upstream/service.js';
 
@@ -22,6 +23,9 @@ export interface GatewayOptions extends LoadOptions {
   host?: string;
 }
 
+/** How long start (or a reload that changes `redis`) waits for Redis before serving anyway. */
+const REDIS_STARTUP_WAIT_MS = 2000;
+
 export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: string[] };
 
 interface Generation {
@@ -30,6 +34,8 @@ interface Generation {
   inflight: number;
   /** Services the next generation dropped: closed once this one has drained. */
   closeWith: UpstreamService[];
+  /** The Redis connection this generation used, when the next one opened a different one. */
+  closeRedis?: RedisConnection;
 }
 
 export class Gateway {
@@ -41,6 +47,9 @@ export class Gateway {
   private generationNo = 0;
   private draining = false;
   private reloading: Promise<ReloadResult> | undefined;
+  /** The one Redis connection all plugins share (absent without `redis` in gatehouse.yaml). */
+  private redis: RedisConnection | undefined;
+  private redisSettings = 'null';
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -72,18 +81,29 @@ export class Gateway {
     return this.server.address() as AddressInfo;
   }
 
-  /** Builds a generation; returns it with the services it no longer uses. */
-  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[] }> {
+  /** Builds a generation; returns it with the services (and Redis connection) it no longer uses. */
+  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[]; oldRedis?: RedisConnection }> {
     const before = this.services.snapshot();
     const dropped = this.services.sync(snapshot.services);
+    const redisSettings = JSON.stringify(snapshot.settings.redis ?? null);
+    const redisChanged = redisSettings !== this.redisSettings;
+    let redis = this.redis;
+    if (redisChanged && snapshot.settings.redis) {
+      redis = connectRedis(snapshot.settings.redis, this.logger);
+      await redis.waitUntilReady(REDIS_STARTUP_WAIT_MS);
+    } else if (redisChanged) redis = undefined;
     try {
-      const built = await buildApp({ snapshot, services: this.services, logger: this.logger });
+      const built = await buildApp({ snapshot, services: this.services, logger: this.logger, redis });
       this.generationNo++;
-      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
+      const oldRedis = redisChanged ? this.redis : undefined;
+      this.redis = redis;
+      this.redisSettings = redisSettings;
+      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped, oldRedis };
     } catch (err) {
       // Nothing changes: the old services stay, the ones made for this attempt go.
       const made = this.services.restore(before);
       await Promise.all(made.map((s) => s.close()));
+      if (redisChanged) await redis?.close();
       throw err;
     }
   }
@@ -135,8 +155,9 @@ export class Gateway {
     const run = async (): Promise<ReloadResult> => {
       let next: Generation;
       let dropped: UpstreamService[];
+      let oldRedis: RedisConnection | undefined;
       try {
-        ({ gen: next, dropped } = await this.build(await loadConfig(this.options)));
+        ({ gen: next, dropped, oldRedis } = await this.build(await loadConfig(this.options)));
       } catch (err) {
         const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         for (const e of errors) this.logger.error(e);
@@ -145,6 +166,7 @@ export class Gateway {
       }
       const old = this.current;
       old.closeWith = dropped;
+      old.closeRedis = oldRedis;
       this.current = next;
       this.logger.info({ generation: this.generationNo, routes: next.snapshot.routes.length }, 'config reloaded');
       if (old.inflight === 0) void this.retire(old);
@@ -158,6 +180,7 @@ export class Gateway {
   private async retire(gen: Generation): Promise<void> {
     await gen.built.app.close().catch(() => undefined);
     await Promise.all(gen.closeWith.map((s) => s.close()));
+    await gen.closeRedis?.close();
   }
 
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
@@ -172,5 +195,6 @@ export class Gateway {
     clearTimeout(deadline);
     await this.current.built.app.close().catch(() => undefined);
     await this.services.close();
+    await this.redis?.close();
   }
 }

@@ -1,0 +1,44 @@
+/** The gateway as a separate process (`gatehouse start`), as users run it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+export interface GatewayProcess {
+  url: string;
+  output(): string;
+  close(): Promise<void>;
+}
+
+/** Starts `gatehouse start -c configFile` and waits until `port` answers HTTP. */
+export async function startGatewayProcess(configFile: string, port: number): Promise<GatewayProcess> {
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start', '-c', configFile], {
+    cwd: path.dirname(configFile),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const close = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await gone;
+  };
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited with ${proc.exitCode}: ${out}`);
+    try {
+      const res = await request(`${url}/__gatehouse_probe`);
+      await res.body.dump();
+      return { url, output: () => out, close };
+    } catch {
+      await sleep(50);
+    }
+  }
+  await close();
+  throw new Error(`gateway did not start: ${out}`);
+}
