@@ -1,10 +1,31 @@
 /** The gateway as a separate process (`gatehouse start`), as users run it. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** The built CLI when it is newer than every source file (npm test builds first), else the sources through tsx. */
+function cliArgs(): string[] {
+  const built = path.join(ROOT, 'dist/cli.js');
+  try {
+    if (statSync(built).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return [built];
+  } catch {
+    /* not built */
+  }
+  return ['--import', 'tsx', path.join(ROOT, 'src/cli.ts')];
+}
 
 export interface GatewayProcess {
   url: string;
@@ -14,8 +35,8 @@ export interface GatewayProcess {
 
 /** Starts `gatehouse start -c configFile` and waits until `port` answers HTTP. */
 export async function startGatewayProcess(configFile: string, port: number): Promise<GatewayProcess> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start', '-c', configFile], {
-    cwd: path.dirname(configFile),
+  const proc: ChildProcess = spawn(process.execPath, [...cliArgs(), 'start', '-c', configFile], {
+    cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'warn' },
   });

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { configDir, routeFile, startGateway } from '../../helpers/gateway.js';
+import { startGatewayProcess } from '../../helpers/gateway-process.js';
+import { startRedis, startRedisCluster } from '../../helpers/redis-server.js';
+import { closedPort, startOrigin } from '../../helpers/upstream.js';
+
+async function get(url: string) {
+  const res = await request(url);
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, code: text.startsWith('{') ? (JSON.parse(text) as { code?: string }).code : undefined };
+}
+
+/** Polls until a response carries RateLimit headers again (Redis reconnected), bounded. */
+async function untilCounted(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await get(url)).headers['ratelimit-limit'] !== undefined) return;
+    await sleep(50);
+  }
+  throw new Error('the limit never came back after Redis returned');
+}
+
+const route = (limit: number) => `  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: ${limit}, window: 1h }\n`;
+
+test('one limit shared by two gateway processes: limit 10 across both, the 11th is 429 whichever gets it', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const redis = await startRedis();
+  t.after(() => redis.close());
+  const [p1, p2] = [await closedPort(), await closedPort()];
+  const common = `admin: { enabled: false }\nlogging: { level: warn }\nroutes: ./routes.d\nredis: { url: "${redis.url}", commandTimeout: 500ms }\n`;
+  const dir = await configDir({
+    'gatehouse.yaml': `${common}server: { host: 127.0.0.1, port: ${p1} }\n`,
+    'second.yaml': `${common}server: { host: 127.0.0.1, port: ${p2} }\n`,
+    'routes.d/a.yaml': routeFile([origin.url], route(10)),
+  });
+  t.after(() => dir.cleanup());
+  const [a, b] = await Promise.all([startGatewayProcess(dir.configFile, p1), startGatewayProcess(`${dir.dir}/second.yaml`, p2)]);
+  t.after(() => a.close());
+  t.after(() => b.close());
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) statuses.push((await get(`${(i % 2 ? b : a).url}/api/x`)).status);
+  assert.deepEqual(statuses, Array(10).fill(200));
+  assert.equal((await get(`${a.url}/api/x`)).status, 429);
+  assert.equal((await get(`${b.url}/api/x`)).status, 429);
+  assert.equal(origin.seen.length, 10);
+});
+
+for (const onError of ['allow', 'deny'] as const) {
+  test(`redis killed, then stopped (SIGSTOP), with onError: ${onError}: answered either way, and the limit works again once Redis is back`, async (t) => {
+    const origin = await startOrigin();
+    t.after(() => origin.close());
+    const redis = await startRedis();
+    t.after(() => redis.close());
+    const gw = await startGateway({
+      'gatehouse.yaml': `admin: { enabled: false }\nredis: { url: "${redis.url}", commandTimeout: 150ms, onError: ${onError} }\n`,
+      'routes.d/a.yaml': routeFile([origin.url], route(3)),
+    });
+    t.after(() => gw.close());
+    const url = `${gw.url}/api/x`;
+    const first = await get(url);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['ratelimit-remaining'], '2');
+
+    const expectOutage = (r: Awaited<ReturnType<typeof get>>, what: string) => {
+      if (onError === 'allow') {
+        assert.equal(r.status, 200, `${what}: fail open`);
+        assert.equal(r.headers['ratelimit-limit'], undefined);
+      } else {
+        assert.equal(r.status, 503, `${what}: fail closed`);
+        assert.equal(r.code, 'RATE_LIMIT_UNAVAILABLE');
+      }
+    };
+
+    await redis.kill();
+    expectOutage(await get(url), 'refused');
+    expectOutage(await get(url), 'refused again');
+    await redis.start(); // empty: counts start over
+    await untilCounted(url);
+    const afterRestart = [await get(url), await get(url), await get(url)].map((r) => r.status);
+    assert.deepEqual(afterRestart, [200, 200, 429], 'limits are enforced again after Redis restarts');
+
+    redis.pause();
+    t.after(() => redis.resume());
+    expectOutage(await get(url), 'hanging');
+    redis.resume();
+    for (let i = 0; i < 200 && (await get(url)).status !== 429; i++) await sleep(50);
+    const back = await get(url);
+    assert.equal(back.status, 429, 'after SIGCONT the count in Redis applies again');
+    assert.equal(back.headers['ratelimit-remaining'], '0');
+  });
+}
+
+test('the gateway counts in a three-node Redis Cluster given as redis.cluster', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const cluster = await startRedisCluster();
+  t.after(() => cluster.close());
+  const gw = await startGateway({
+    'gatehouse.yaml': `admin: { enabled: false }\nredis: { cluster: [${cluster.addresses.map((a) => JSON.stringify(a)).join(', ')}], commandTimeout: 500ms, onError: deny }\n`,
+    'routes.d/a.yaml': routeFile([origin.url], route(2).replace('window: 1h', 'window: 1h, algorithm: sliding-window')),
+  });
+  t.after(() => gw.close());
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await get(`${gw.url}/api/x`)).status);
+  assert.deepEqual(statuses, [200, 200, 429]);
+  const key = 'gatehouse:{api:ip=127.0.0.1}:rl-sliding';
+  assert.equal(cluster.nodes.filter((n) => n.cli('exists', key).trim() === '1').length, 1);
+});
