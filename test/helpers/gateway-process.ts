@@ -63,3 +63,14 @@ export async function startGatewayProcess(configFile: string, port: number): Pro
   await close();
   throw new Error(`gateway did not start: ${out}`);
 }
+
+/** Starts several at once; if any fails, the others are stopped too. */
+export async function startGatewayProcesses(list: [configFile: string, port: number][]): Promise<GatewayProcess[]> {
+  const settled = await Promise.allSettled(list.map(([file, port]) => startGatewayProcess(file, port)));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return settled.map((s) => (s as PromiseFulfilledResult<GatewayProcess>).value);
+}

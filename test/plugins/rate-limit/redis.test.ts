@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { configDir, routeFile, startGateway } from '../../helpers/gateway.js';
-import { startGatewayProcess } from '../../helpers/gateway-process.js';
+import { startGatewayProcesses } from '../../helpers/gateway-process.js';
 import { startRedis, startRedisCluster } from '../../helpers/redis-server.js';
 import { closedPort, startOrigin } from '../../helpers/upstream.js';
 
@@ -37,14 +37,17 @@ test('one limit shared by two gateway processes: limit 10 across both, the 11th 
     'routes.d/a.yaml': routeFile([origin.url], route(10)),
   });
   t.after(() => dir.cleanup());
-  const [a, b] = await Promise.all([startGatewayProcess(dir.configFile, p1), startGatewayProcess(`${dir.dir}/second.yaml`, p2)]);
-  t.after(() => a.close());
-  t.after(() => b.close());
+  const [a, b] = await startGatewayProcesses([
+    [dir.configFile, p1],
+    [`${dir.dir}/second.yaml`, p2],
+  ]);
+  t.after(() => a!.close());
+  t.after(() => b!.close());
   const statuses: number[] = [];
-  for (let i = 0; i < 10; i++) statuses.push((await get(`${(i % 2 ? b : a).url}/api/x`)).status);
+  for (let i = 0; i < 10; i++) statuses.push((await get(`${(i % 2 ? b! : a!).url}/api/x`)).status);
   assert.deepEqual(statuses, Array(10).fill(200));
-  assert.equal((await get(`${a.url}/api/x`)).status, 429);
-  assert.equal((await get(`${b.url}/api/x`)).status, 429);
+  assert.equal((await get(`${a!.url}/api/x`)).status, 429);
+  assert.equal((await get(`${b!.url}/api/x`)).status, 429);
   assert.equal(origin.seen.length, 10);
 });
 
@@ -108,4 +111,19 @@ test('the gateway counts in a three-node Redis Cluster given as redis.cluster', 
   assert.deepEqual(statuses, [200, 200, 429]);
   const key = 'gatehouse:{api:ip=127.0.0.1}:rl-sliding';
   assert.equal(cluster.nodes.filter((n) => n.cli('exists', key).trim() === '1').length, 1);
+});
+
+test('redis configured but not reachable at start: the gateway starts and applies onError', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const port = await closedPort();
+  const gw = await startGateway({
+    'gatehouse.yaml': `admin: { enabled: false }\nredis: { url: "redis://127.0.0.1:${port}", commandTimeout: 50ms, onError: deny }\n`,
+    'routes.d/a.yaml': routeFile([origin.url], route(3)),
+  });
+  t.after(() => gw.close());
+  const r = await get(`${gw.url}/api/x`);
+  assert.equal(r.status, 503);
+  assert.equal(r.code, 'RATE_LIMIT_UNAVAILABLE');
+  assert.equal(origin.seen.length, 0);
 });
