@@ -8,6 +8,7 @@
  *
  * Both are no-ops (undefined) on routes without the cache plugin and for non-GET/HEAD requests.
  */
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ageOf, type CachedResponse } from './entry.js';
 import type { CacheStore } from './store.js';
@@ -45,5 +46,8 @@ export function replyFromCache(request: FastifyRequest, reply: FastifyReply, ent
   reply.header('age', String(ageOf(entry, Date.now())));
   reply.header('x-cache', label);
   reply.header('x-request-id', request.id);
-  return reply.send(request.method === 'HEAD' ? '' : entry.body);
+  if (request.method === 'HEAD') return reply.send('');
+  // A stream, so Fastify adds no content-type the upstream did not send.
+  reply.header('content-length', String(entry.body.length));
+  return reply.send(Readable.from([entry.body]));
 }
