@@ -34,7 +34,7 @@ function addVary(reply: FastifyReply, ...names: string[]): void {
 export default definePlugin({
   name: 'cors',
   description: 'CORS: preflights answered at the gateway, Access-Control-* on responses',
-  answersMethods: [],
+  answersMethods: ['OPTIONS'],
   config: CorsConfig,
   create(config, ctx) {
     const origins = compileOrigins(config.origins);
