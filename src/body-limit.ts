@@ -10,7 +10,7 @@ class LimitedBody extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
     this.seen += chunk.length;
-    if (this.seen > this.limit) done(new GatewayError('PAYLOAD_TOO_LARGE', `request body is over the ${this.limit}-byte limit`));
+    if (this.seen > this.limit) done(new GatewayError('PAYLOAD_TOO_LARGE', `request body is over the ${this.limit}-byte limit`, { connection: 'close' }));
     else done(null, chunk);
   }
 }
@@ -34,6 +34,12 @@ export function bodyLimitHooks(limit: number): BodyLimitHooks {
       if (request.headers['content-length'] !== undefined) return payload; // already checked, and framed by Node
       const limited = new LimitedBody(limit);
       payload.on('error', (err) => limited.destroy(err));
+      limited.once('error', () => {
+        // Stop forwarding, but read and discard what the client still sends so it can read the 413.
+        payload.unpipe(limited);
+        payload.resume();
+        setTimeout(() => request.raw.socket?.destroy(), 5000).unref();
+      });
       return payload.pipe(limited);
     },
   };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** gatehouse start | validate | routes | explain | hash-key */
+import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import { createLogger } from './logger.js';
 import { Gateway } from './server.js';
+import { runPrimary, runWorker, workerCount } from './cluster.js';
 import { ServiceSet } from './upstream/services.js';
 import { explain } from './cli/explain.js';
 import { routeList } from './cli/route-list.js';
@@ -124,23 +126,38 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'start': {
       const logger = createLogger();
-      let gateway: Gateway;
-      try {
-        gateway = await Gateway.start({ ...opts, logger });
-      } catch (err) {
-        printIssues(err);
+      if (cluster.isWorker) {
+        await runWorker(opts, logger);
+        return;
       }
-      logger.level = gateway.snapshot.settings.logging.level;
+      const snapshot = await load(opts);
+      logger.level = snapshot.settings.logging.level;
+      const workers = values.workers !== undefined ? (values.workers === 'auto' ? 'auto' : Number(values.workers)) : snapshot.settings.server.workers;
+      if (workers !== 'auto' && (!Number.isInteger(workers) || workers < 1)) fail('--workers wants a whole number >= 1 or auto', 2);
+      if (workerCount(workers) > 1) {
+        await runPrimary(opts, { ...snapshot, settings: { ...snapshot.settings, server: { ...snapshot.settings.server, workers } } }, logger);
+        return;
+      }
+      // Signal handlers first: a SIGHUP during startup must not kill the process.
+      let gateway: Gateway | undefined;
+      let stopping = false;
       const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
         logger.info({ signal }, 'shutting down: draining in-flight requests');
-        void gateway.close().then(() => {
+        void (gateway?.close() ?? Promise.resolve()).then(() => {
           logger.info('stopped');
           process.exit(0);
         });
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.on('SIGHUP', () => void gateway.reload());
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGHUP', () => void gateway?.reload());
+      try {
+        gateway = await Gateway.start({ ...opts, logger, watch: true });
+      } catch (err) {
+        printIssues(err);
+      }
       return;
     }
     default:

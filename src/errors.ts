@@ -77,8 +77,15 @@ export function rawProblem(code: ErrorCode, requestId: string, detail?: string):
   );
 }
 
+const GATEWAY_ERROR = Symbol.for('gatehouse.GatewayError');
+
 /** An error a plugin or target throws to answer with one of the table's codes. */
 export class GatewayError extends Error {
+  /** Recognised across copies of this module (a plugin may import the package build). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[GATEWAY_ERROR] === true;
+  }
+  readonly [GATEWAY_ERROR] = true;
   readonly code: ErrorCode;
   readonly headers?: Record<string, string>;
   constructor(code: ErrorCode, detail?: string, headers?: Record<string, string>) {

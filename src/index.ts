@@ -14,3 +14,4 @@ export type { ConfigIssue } from './config/diagnostics.js';
 export type { Snapshot } from './config/snapshot.js';
 export { Gateway } from './server.js';
 export type { GatewayOptions, ReloadResult } from './server.js';
+export type { FastifyReply, FastifyRequest } from 'fastify';

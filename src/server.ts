@@ -14,6 +14,11 @@ import type { Snapshot } from './config/snapshot.js';
 import { rawProblem } from './errors.js';
 import { connectRedis, type RedisConnection } from './redis/connection.js';
 import { ServiceSet } from './upstream/services.js';
+import type { FastifyInstance } from 'fastify';
+import { buildAdminApp } from './admin/server.js';
+import { describeService } from './admin/describe.js';
+import type { AdminSource, ServiceReport } from './admin/source.js';
+import { watchConfig } from './config/watch.js';
 import type { UpstreamService } from './upstream/service.js';
 
 export interface GatewayOptions extends LoadOptions {
@@ -21,6 +26,12 @@ export interface GatewayOptions extends LoadOptions {
   /** Overrides server.port (0 = any free port; tests). */
   port?: number;
   host?: string;
+  /** Overrides admin.port (0 = any free port; tests). */
+  adminPort?: number;
+  /** Reload when a config file changes (the CLI turns this on). */
+  watch?: boolean;
+  /** Serve the admin API from this process (false in cluster workers: the primary serves it). */
+  admin?: boolean;
 }
 
 /** How long start (or a reload that changes `redis`) waits for Redis before serving anyway. */
@@ -38,15 +49,17 @@ interface Generation {
   closeRedis?: RedisConnection;
 }
 
-export class Gateway {
+export class Gateway implements AdminSource {
   readonly logger: FastifyBaseLogger;
-  readonly services = new ServiceSet();
+  readonly serviceSet = new ServiceSet();
   private readonly options: GatewayOptions;
   private server!: http.Server | https.Server;
   private current!: Generation;
   private generationNo = 0;
   private draining = false;
   private reloading: Promise<ReloadResult> | undefined;
+  private admin: FastifyInstance | undefined;
+  private stopWatching: (() => void) | undefined;
   /** The one Redis connection all plugins share (absent without `redis` in gatehouse.yaml). */
   private redis: RedisConnection | undefined;
   private redisSettings = 'null';
@@ -61,11 +74,43 @@ export class Gateway {
     const gw = new Gateway(options);
     const snapshot = await loadConfig(options);
     gw.current = (await gw.build(snapshot)).gen;
-    await gw.listen();
+    try {
+      await gw.listen();
+      if (options.admin !== false && snapshot.settings.admin.enabled) await gw.listenAdmin();
+    } catch (err) {
+      await gw.close(0);
+      throw err;
+    }
+    if (options.watch) {
+      gw.stopWatching = watchConfig(snapshot, (file) => {
+        gw.logger.info({ file }, 'config changed; reloading');
+        void gw.reload();
+      });
+    }
     return gw;
   }
 
-  get snapshot(): Snapshot {
+  private async listenAdmin(): Promise<void> {
+    const { admin } = this.current.snapshot.settings;
+    this.admin = await buildAdminApp(this, this.logger);
+    await this.admin.listen({ port: this.options.adminPort ?? admin.port, host: admin.host });
+    this.logger.info({ address: admin.host, port: this.adminAddress()?.port }, 'admin listening');
+  }
+
+  /** The admin server's address, when it runs in this process. */
+  adminAddress(): AddressInfo | undefined {
+    return this.admin?.server.address() as AddressInfo | undefined;
+  }
+
+  // AdminSource
+  async services(): Promise<ServiceReport[]> {
+    return [...this.serviceSet.all()].map(describeService);
+  }
+  ready(): boolean {
+    return !this.draining;
+  }
+
+  snapshot(): Snapshot {
     return this.current.snapshot;
   }
 
@@ -73,7 +118,7 @@ export class Gateway {
     return this.current.built;
   }
 
-  get generation(): number {
+  generation(): number {
     return this.generationNo;
   }
 
@@ -83,8 +128,8 @@ export class Gateway {
 
   /** Builds a generation; returns it with the services (and Redis connection) it no longer uses. */
   private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[]; oldRedis?: RedisConnection }> {
-    const before = this.services.snapshot();
-    const dropped = this.services.sync(snapshot.services);
+    const before = this.serviceSet.snapshot();
+    const dropped = this.serviceSet.sync(snapshot.services);
     const redisSettings = JSON.stringify(snapshot.settings.redis ?? null);
     const redisChanged = redisSettings !== this.redisSettings;
     let redis = this.redis;
@@ -93,7 +138,7 @@ export class Gateway {
       await redis.waitUntilReady(REDIS_STARTUP_WAIT_MS);
     } else if (redisChanged) redis = undefined;
     try {
-      const built = await buildApp({ snapshot, services: this.services, logger: this.logger, redis });
+      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, redis });
       this.generationNo++;
       const oldRedis = redisChanged ? this.redis : undefined;
       this.redis = redis;
@@ -101,7 +146,7 @@ export class Gateway {
       return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped, oldRedis };
     } catch (err) {
       // Nothing changes: the old services stay, the ones made for this attempt go.
-      const made = this.services.restore(before);
+      const made = this.serviceSet.restore(before);
       await Promise.all(made.map((s) => s.close()));
       if (redisChanged) await redis?.close();
       throw err;
@@ -187,6 +232,13 @@ export class Gateway {
   async close(graceMs = this.current.snapshot.settings.server.shutdownGrace): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.stopWatching?.();
+    await this.admin?.close().catch(() => undefined);
+    if (!this.server?.listening) {
+      await this.serviceSet.close();
+      await this.redis?.close();
+      return;
+    }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     const deadline = setTimeout(() => this.server.closeAllConnections(), graceMs);
@@ -194,7 +246,7 @@ export class Gateway {
     await closed;
     clearTimeout(deadline);
     await this.current.built.app.close().catch(() => undefined);
-    await this.services.close();
+    await this.serviceSet.close();
     await this.redis?.close();
   }
 }

@@ -4,12 +4,13 @@ import path from 'node:path';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { loadRegistry } from '../plugins/registry.js';
 import { ConfigError, type ConfigIssue, type Segment } from './diagnostics.js';
-import { PluginRef, RouteFile, Settings, HTTP_METHODS } from './schema.js';
+import { RouteFile, Settings, HTTP_METHODS } from './schema.js';
 import type { PluginUse, RouteEntry, ServiceEntry, Snapshot, TargetSpec, Where } from './snapshot.js';
 import { displayPath, readSource, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
+import { checkAdminExposure } from '../admin/exposure.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -117,6 +118,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     if (settingsSource) {
       files.push(settingsSource.absolute);
       settings = check(Settings, settingsSource.data, settingsSource, [], issues);
+      const exposed = settings && checkAdminExposure(settings.admin);
+      if (exposed) issues.push(settingsSource.issue(['admin', 'host'], exposed));
     }
   } else {
     const fake: SourceFile = {
@@ -236,7 +239,6 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   checkRoutePatterns(routes, issues);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);
-  void PluginRef;
   return Object.freeze({
     settings,
     configFile: settingsSource?.absolute,

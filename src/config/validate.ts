@@ -83,7 +83,8 @@ export function check<S extends TSchema>(
   base: readonly Segment[],
   issues: ConfigIssue[],
 ): StaticDecode<S> | undefined {
-  const withDefaults = Value.Default(schema, Value.Clone(value ?? (schema[Kind] === 'Object' ? {} : value)));
+  // Defaults first, then the conversions YAML users expect ("8080" from ${PORT} where a number belongs).
+  const withDefaults = Value.Convert(schema, Value.Default(schema, Value.Clone(value ?? (schema[Kind] === 'Object' ? {} : value))));
   const seen = new Set<string>();
   let failed = false;
   for (const error of Value.Errors(schema, withDefaults)) {

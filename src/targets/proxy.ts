@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RouteEntry } from '../config/snapshot.js';
-import { sendProblem } from '../errors.js';
+import { GatewayError, sendProblem } from '../errors.js';
 import { buildPathBuilder } from '../routing/upstream-path.js';
 import { requestHeadersToForward, responseHeaderFilter } from '../upstream/hop-by-hop.js';
 import type { UpstreamService } from '../upstream/service.js';
@@ -96,6 +96,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
           (tried ??= new Set()).add(target);
           continue;
         }
+        if (err instanceof GatewayError) return sendProblem(request, reply, err.code, err.message, { headers: err.headers });
         request.log.warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message }, target: target.url }, 'upstream request failed');
         return sendProblem(request, reply, failure.code, failure.detail);
       }
@@ -103,7 +104,8 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
         target.inflight--;
       };
       if (!validStatus(res.statusCode)) {
-        res.body.destroy();
+        // Destroying the body mid-response also discards the pooled connection.
+        res.body.on('error', () => undefined).destroy();
         done();
         return sendProblem(request, reply, 'BAD_GATEWAY', `service ${service.name} answered with status ${res.statusCode}`);
       }

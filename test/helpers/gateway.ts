@@ -2,6 +2,7 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { Gateway } from '../../src/server.js';
 
@@ -17,8 +18,11 @@ export interface ConfigDir {
 }
 
 /** A temp dir with `files` (relative path -> text); gatehouse.yaml gets `admin.enabled: false` unless given. */
-export async function configDir(files: Record<string, string>): Promise<ConfigDir> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-test-'));
+export async function configDir(files: Record<string, string>, opts: { inProject?: boolean } = {}): Promise<ConfigDir> {
+  // Inside the project, `import ... from 'gatehouse'` in a custom plugin resolves to this package.
+  const base = opts.inProject ? path.resolve(import.meta.dirname, '../../.tmp') : os.tmpdir();
+  await mkdir(base, { recursive: true });
+  const dir = await mkdtemp(path.join(base, 'gatehouse-test-'));
   const write = async (rel: string, text: string) => {
     const full = path.join(dir, rel);
     await mkdir(path.dirname(full), { recursive: true });
@@ -43,9 +47,12 @@ export interface RunningGateway {
 }
 
 /** Starts a gateway on 127.0.0.1:0 from the given files. */
-export async function startGateway(files: Record<string, string>): Promise<RunningGateway> {
-  const dir = await configDir(files);
-  const gateway = await Gateway.start({ configFile: dir.configFile, logger: silent, port: 0, host: '127.0.0.1' });
+export async function startGateway(
+  files: Record<string, string>,
+  opts: { inProject?: boolean; logger?: FastifyBaseLogger; watch?: boolean } = {},
+): Promise<RunningGateway> {
+  const dir = await configDir(files, opts);
+  const gateway = await Gateway.start({ configFile: dir.configFile, logger: opts.logger ?? silent, port: 0, host: '127.0.0.1', adminPort: 0, watch: opts.watch });
   return {
     gateway,
     url: `http://127.0.0.1:${gateway.address().port}`,

@@ -1,0 +1,30 @@
+/** The running config as plain, redacted JSON for `GET /config`. */
+import type { Snapshot } from '../config/snapshot.js';
+import { redact } from './redact.js';
+
+export function configView(snapshot: Snapshot, generation: number): unknown {
+  const plugin = (p: { name: string; config: unknown; where: { file: string; line: number; col: number } }) => ({
+    [p.name]: redact(p.config),
+    at: `${p.where.file}:${p.where.line}:${p.where.col}`,
+  });
+  return {
+    generation,
+    files: snapshot.files,
+    settings: redact(snapshot.settings),
+    globalPlugins: snapshot.globalPlugins.map(plugin),
+    services: Object.fromEntries(
+      [...snapshot.services.values()].map((s) => {
+        const { tlsMaterial, fingerprint, where, name, ...rest } = s;
+        void tlsMaterial;
+        void fingerprint;
+        void name;
+        return [s.name, { ...(redact(rest) as object), at: `${where.file}:${where.line}:${where.col}` }];
+      }),
+    ),
+    routes: snapshot.routes.map((r) => {
+      const { routePlugins, where, plugins, ...rest } = r;
+      void plugins;
+      return { ...(redact(rest) as object), plugins: routePlugins.map(plugin), at: `${where.file}:${where.line}:${where.col}` };
+    }),
+  };
+}
