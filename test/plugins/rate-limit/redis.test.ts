@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { configDir, routeFile, startGateway } from '../../helpers/gateway.js';
-import { startGatewayProcesses } from '../../helpers/gateway-process.js';
+import { startCli } from '../../helpers/cli.js';
 import { startRedis, startRedisCluster } from '../../helpers/redis-server.js';
 import { closedPort, startOrigin } from '../../helpers/upstream.js';
 
@@ -24,31 +24,59 @@ async function untilCounted(url: string): Promise<void> {
 
 const route = (limit: number) => `  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: ${limit}, window: 1h }\n`;
 
+async function cliGateway(t: { after(fn: () => unknown): void }, args: string[], cwd: string): Promise<{ url: string; output(): string }> {
+  const gw = startCli(args, cwd);
+  t.after(() => gw.child.kill('SIGKILL'));
+  const port = await gw.listening;
+  return { url: `http://127.0.0.1:${port}`, output: gw.output };
+}
+
 test('one limit shared by two gateway processes: limit 10 across both, the 11th is 429 whichever gets it', async (t) => {
   const origin = await startOrigin();
   t.after(() => origin.close());
   const redis = await startRedis();
   t.after(() => redis.close());
-  const [p1, p2] = [await closedPort(), await closedPort()];
-  const common = `admin: { enabled: false }\nlogging: { level: warn }\nroutes: ./routes.d\nredis: { url: "${redis.url}", commandTimeout: 500ms }\n`;
+  const settings = `admin: { enabled: false }\nroutes: ./routes.d\nserver: { host: 127.0.0.1, port: 0 }\nredis: { url: "${redis.url}", commandTimeout: 500ms }\n`;
+  const dir = await configDir({ 'gatehouse.yaml': settings, 'second.yaml': settings, 'routes.d/a.yaml': routeFile([origin.url], route(10)) });
+  t.after(() => dir.cleanup());
+  const [a, b] = await Promise.all([cliGateway(t, ['start'], dir.dir), cliGateway(t, ['start', '-c', 'second.yaml'], dir.dir)]);
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) statuses.push((await get(`${(i % 2 ? b : a).url}/api/x`)).status);
+  assert.deepEqual(statuses, Array(10).fill(200));
+  assert.equal((await get(`${a.url}/api/x`)).status, 429);
+  assert.equal((await get(`${b.url}/api/x`)).status, 429);
+  assert.equal(origin.seen.length, 10);
+});
+
+test('server.workers: 2 share one limit through Redis', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const redis = await startRedis();
+  t.after(() => redis.close());
   const dir = await configDir({
-    'gatehouse.yaml': `${common}server: { host: 127.0.0.1, port: ${p1} }\n`,
-    'second.yaml': `${common}server: { host: 127.0.0.1, port: ${p2} }\n`,
+    'gatehouse.yaml': `admin: { enabled: false }\nserver: { host: 127.0.0.1, port: 0, workers: 2 }\nredis: { url: "${redis.url}", commandTimeout: 500ms }\n`,
     'routes.d/a.yaml': routeFile([origin.url], route(10)),
   });
   t.after(() => dir.cleanup());
-  const [a, b] = await startGatewayProcesses([
-    [dir.configFile, p1],
-    [`${dir.dir}/second.yaml`, p2],
-  ]);
-  t.after(() => a!.close());
-  t.after(() => b!.close());
+  const gw = await cliGateway(t, ['start'], dir.dir);
+  // Fresh connections, so the primary spreads them over both workers.
+  const fresh = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
+  t.after(() => fresh.close());
   const statuses: number[] = [];
-  for (let i = 0; i < 10; i++) statuses.push((await get(`${(i % 2 ? b! : a!).url}/api/x`)).status);
-  assert.deepEqual(statuses, Array(10).fill(200));
-  assert.equal((await get(`${a!.url}/api/x`)).status, 429);
-  assert.equal((await get(`${b!.url}/api/x`)).status, 429);
-  assert.equal(origin.seen.length, 10);
+  for (let i = 0; i < 16; i++) {
+    const r = await request(`${gw.url}/api/x`, { dispatcher: fresh, headers: { connection: 'close' } });
+    await r.body.dump();
+    statuses.push(r.statusCode);
+  }
+  assert.deepEqual(statuses, [...Array(10).fill(200), ...Array(6).fill(429)]);
+  const pids = new Set(
+    gw
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"request"'))
+      .map((l) => (JSON.parse(l) as { pid: number }).pid),
+  );
+  assert.equal(pids.size, 2, 'both workers answered');
 });
 
 for (const onError of ['allow', 'deny'] as const) {
