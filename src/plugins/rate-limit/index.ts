@@ -16,6 +16,14 @@ import type { LimitPolicy, Verdict } from './store.js';
 
 const seconds = (ms: number): number => Math.max(0, Math.ceil(ms / 1000));
 
+/** 3600000 -> "1h", 90000 -> "90s", 250 -> "250ms": how the window reads in a 429's detail. */
+function formatWindow(ms: number): string {
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 export default definePlugin({
   name: 'rate-limit',
   description: 'limits requests per window by ip, route, header, jwt claim or consumer (429 RATE_LIMITED)',
@@ -26,6 +34,7 @@ export default definePlugin({
     const onError = ctx.redis?.onError ?? 'allow';
     const keyOf = compileKey(config.by);
     const limit = String(config.limit);
+    const per = formatWindow(policy.windowMs);
     const verdicts = new WeakMap<FastifyRequest, Verdict>();
 
     const setHeaders = (reply: FastifyReply, v: Verdict) => {
@@ -50,7 +59,7 @@ export default definePlugin({
         setHeaders(reply, v);
         if (!v.allowed) {
           const wait = String(Math.max(1, seconds(v.resetMs)));
-          return sendProblem(request, reply, 'RATE_LIMITED', `limit of ${config.limit} requests per ${config.window}ms reached; retry in ${wait}s`, {
+          return sendProblem(request, reply, 'RATE_LIMITED', `limit of ${config.limit} requests per ${per} reached; retry in ${wait}s`, {
             headers: { 'retry-after': wait },
           });
         }

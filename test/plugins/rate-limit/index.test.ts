@@ -54,8 +54,9 @@ test('the request over the limit is 429 RATE_LIMITED problem+json with Retry-Aft
   const refused = await get(`${gw.url}/api/x`);
   assert.equal(refused.status, 429);
   assert.match(String(refused.headers['content-type']), /^application\/problem\+json/);
-  const body = JSON.parse(refused.text) as { code: string; status: number; requestId: string };
+  const body = JSON.parse(refused.text) as { code: string; status: number; requestId: string; detail: string };
   assert.equal(body.code, 'RATE_LIMITED');
+  assert.match(body.detail, /limit of 3 requests per 1h reached/);
   assert.equal(body.status, 429);
   assert.equal(body.requestId, refused.headers['x-request-id']);
   assert.ok(Number(refused.headers['retry-after']) >= 1);
@@ -110,6 +111,9 @@ test('rotating spoofed X-Forwarded-For and path variants stay one bucket (trustP
     statuses.push(r.status);
   }
   assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+  // Another case is another path: no route, so nothing is counted or forwarded.
+  assert.equal((await get(`${gw.url}/API/x`, { 'x-forwarded-for': '10.0.0.99' })).status, 404);
+  assert.equal(origin.seen.length, 4);
 });
 
 test('by: header:NAME gives each header value its own bucket; a missing header counts by ip', async (t) => {
