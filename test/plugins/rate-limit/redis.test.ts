@@ -59,6 +59,9 @@ test('server.workers: 2 share one limit through Redis', async (t) => {
   });
   t.after(() => dir.cleanup());
   const gw = await cliGateway(t, ['start'], dir.dir);
+  const listening = () => gw.output().split('\n').filter((l) => l.includes('gateway listening')).length;
+  for (let i = 0; i < 200 && listening() < 2; i++) await sleep(50);
+  assert.equal(listening(), 2, 'both workers listen');
   // Fresh connections, so the primary spreads them over both workers.
   const fresh = new Agent({ pipelining: 0, keepAliveTimeout: 1 });
   t.after(() => fresh.close());
@@ -154,4 +157,29 @@ test('redis configured but not reachable at start: the gateway starts and applie
   assert.equal(r.status, 503);
   assert.equal(r.code, 'RATE_LIMIT_UNAVAILABLE');
   assert.equal(origin.seen.length, 0);
+});
+
+test('a reload that adds redis to gatehouse.yaml moves counting to Redis; one that removes it goes back to memory', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const redis = await startRedis();
+  t.after(() => redis.close());
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([origin.url], route(100)) });
+  t.after(() => gw.close());
+  assert.equal((await get(`${gw.url}/api/x`)).headers['ratelimit-remaining'], '99');
+  assert.equal(redis.cli('exists', 'gatehouse:{api:ip=127.0.0.1}:rl-fixed').trim(), '0');
+
+  await gw.dir.write('gatehouse.yaml', `admin: { enabled: false }\nredis: { url: "${redis.url}", commandTimeout: 500ms }\n`);
+  assert.equal((await gw.gateway.reload()).ok, true);
+  assert.equal((await get(`${gw.url}/api/x`)).headers['ratelimit-remaining'], '99', 'Redis starts its own count');
+  assert.equal(redis.cli('hget', 'gatehouse:{api:ip=127.0.0.1}:rl-fixed', 'c').trim(), '1');
+
+  await gw.dir.write('gatehouse.yaml', 'admin: { enabled: false }\n');
+  assert.equal((await gw.gateway.reload()).ok, true);
+  assert.equal((await get(`${gw.url}/api/x`)).headers['ratelimit-remaining'], '98', 'the memory count kept across reloads');
+  assert.equal(redis.cli('hget', 'gatehouse:{api:ip=127.0.0.1}:rl-fixed', 'c').trim(), '1');
+  for (let i = 0; i < 100 && redis.cli('client', 'list').split('\n').filter((l) => l.includes('cmd=') && !l.includes('cmd=client')).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(redis.cli('client', 'list').split('\n').filter((l) => l.includes('cmd=') && !l.includes('cmd=client')).length, 0, 'the old connection was closed');
 });
