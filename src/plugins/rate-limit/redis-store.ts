@@ -27,7 +27,8 @@ if redis.call('HGET', KEYS[1], 'w') ~= tostring(w) then
 end
 local c = redis.call('HINCRBY', KEYS[1], 'c', 1)
 local reset = (w + 1) * window - now
-redis.call('PEXPIRE', KEYS[1], reset)
+-- Kept one window longer than needed: harmless (the next window resets it), and robust to clock skew.
+redis.call('PEXPIRE', KEYS[1], reset + window)
 if c > limit then return {0, 0, reset} end
 return {1, limit - c, reset}
 `;

@@ -185,3 +185,16 @@ test('a bad rate-limit config is an error at load', async (t) => {
     },
   );
 });
+
+test('concurrent requests never pass above the limit', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile([origin.url], `  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: 10, window: 1h, algorithm: sliding-window }\n`),
+  });
+  t.after(() => gw.close());
+  const statuses = await Promise.all(Array.from({ length: 40 }, () => get(`${gw.url}/api/x`).then((r) => r.status)));
+  assert.equal(statuses.filter((s) => s === 200).length, 10);
+  assert.equal(statuses.filter((s) => s === 429).length, 30);
+  assert.equal(origin.seen.length, 10);
+});

@@ -6,7 +6,8 @@ import { connectRedis } from '../../../src/redis/connection.js';
 import { silent } from '../../helpers/gateway.js';
 import { startRedis, startRedisCluster } from '../../helpers/redis-server.js';
 
-const W = 1000;
+/** Long enough that no key expires in real time while the test clock stands still. */
+const W = 60_000;
 const settings = (url: string) => ({ url, keyPrefix: 'gh:', commandTimeout: 1000, onError: 'allow' as const });
 
 async function burst(store: { hit(k: string): Promise<{ allowed: boolean }> }, key: string, n: number): Promise<number> {
@@ -43,9 +44,9 @@ test('redis store', async (t) => {
   await t.test('remaining and reset come back from the script', async () => {
     const now = 7 * W + 400;
     const store = redisStore(redis, 'numbers', { limit: 2, windowMs: W, algorithm: 'fixed-window' }, () => now);
-    assert.deepEqual(await store.hit('k'), { allowed: true, remaining: 1, resetMs: 600 });
-    assert.deepEqual(await store.hit('k'), { allowed: true, remaining: 0, resetMs: 600 });
-    assert.deepEqual(await store.hit('k'), { allowed: false, remaining: 0, resetMs: 600 });
+    assert.deepEqual(await store.hit('k'), { allowed: true, remaining: 1, resetMs: W - 400 });
+    assert.deepEqual(await store.hit('k'), { allowed: true, remaining: 0, resetMs: W - 400 });
+    assert.deepEqual(await store.hit('k'), { allowed: false, remaining: 0, resetMs: W - 400 });
   });
 
   await t.test('without a test clock the script uses Redis TIME and the key carries prefix, route and key only', async () => {

@@ -48,6 +48,26 @@ test('one limit shared by two gateway processes: limit 10 across both, the 11th 
   assert.equal(origin.seen.length, 10);
 });
 
+test('concurrent requests through two instances on one Redis never pass above the limit', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const redis = await startRedis();
+  t.after(() => redis.close());
+  for (const algorithm of ['fixed-window', 'sliding-window']) {
+    const files = {
+      'gatehouse.yaml': `admin: { enabled: false }\nredis: { url: "${redis.url}", commandTimeout: 1s }\n`,
+      'routes.d/a.yaml': routeFile([origin.url], route(10).replace('window: 1h', `window: 1h, algorithm: ${algorithm}`).replace('id: api', `id: api-${algorithm}`)),
+    };
+    const a = await startGateway(files);
+    t.after(() => a.close());
+    const b = await startGateway(files);
+    t.after(() => b.close());
+    const statuses = await Promise.all(Array.from({ length: 40 }, (_, i) => get(`${(i % 2 ? a : b).url}/api/x`).then((r) => r.status)));
+    assert.equal(statuses.filter((s) => s === 200).length, 10, algorithm);
+    assert.equal(statuses.filter((s) => s === 429).length, 30, algorithm);
+  }
+});
+
 test('server.workers: 2 share one limit through Redis', async (t) => {
   const origin = await startOrigin();
   t.after(() => origin.close());
