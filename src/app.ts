@@ -13,11 +13,16 @@ import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-tab
 import { createProxyHandler } from './targets/proxy.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
+import { observabilityHooks } from './observability/request-hooks.js';
+import { createUpstreamObserver } from './observability/upstream-observer.js';
+import type { RequestTracer } from './observability/tracing.js';
 
 export interface AppOptions {
   snapshot: Snapshot;
   services: ServiceSet;
   logger: FastifyBaseLogger;
+  /** Process-wide tracer (undefined when tracing is off). */
+  tracer?: RequestTracer;
   /** The gateway's Redis connection (server.ts owns it); plugins use memory stores without it. */
   redis?: SharedRedis;
 }
@@ -58,7 +63,7 @@ export interface GatewayApp {
   chains: ReadonlyMap<string, readonly string[]>;
 }
 
-export async function buildApp({ snapshot, services, logger, redis }: AppOptions): Promise<GatewayApp> {
+export async function buildApp({ snapshot, services, logger, tracer, redis }: AppOptions): Promise<GatewayApp> {
   const { settings } = snapshot;
   const table = new RouteTable(snapshot.routes);
   const app = Fastify({
@@ -89,7 +94,8 @@ export async function buildApp({ snapshot, services, logger, redis }: AppOptions
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   const globalLimit = bodyLimitHooks(settings.server.bodyLimit);
-  const accessLog = settings.logging.accessLog;
+  const observe = observabilityHooks(settings, tracer);
+  const observer = createUpstreamObserver(tracer);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -99,22 +105,9 @@ export async function buildApp({ snapshot, services, logger, redis }: AppOptions
       return sendProblem(request, reply, bad.code, bad.reason);
     }
   });
-  if (accessLog) {
-    app.addHook('onResponse', async (request, reply) => {
-      request.log.info(
-        {
-          route: request.routeOptions.config.routeId ?? null,
-          method: request.method,
-          path: request.url,
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime * 100) / 100,
-          target: request.gatehouse?.target,
-          client: request.ip,
-        },
-        'request',
-      );
-    });
-  }
+  if (observe.onRequest) app.addHook('onRequest', observe.onRequest);
+  if (observe.onSend) app.addHook('onSend', observe.onSend);
+  app.addHook('onResponse', observe.onResponse);
 
   app.setNotFoundHandler((request, reply) => {
     const allowed = table.allowed(request.url, request.headers);
@@ -167,7 +160,7 @@ export async function buildApp({ snapshot, services, logger, redis }: AppOptions
       url: route.match.path,
       constraints,
       config: { routeId: route.id },
-      handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false }),
+      handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false, observer }),
       ...(hooks as Record<string, never>),
     });
   }

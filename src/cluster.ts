@@ -14,6 +14,7 @@ import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { watchConfig } from './config/watch.js';
 import { Gateway, type ReloadResult } from './server.js';
+import { answerPrimaryMetrics, metricsText } from './observability/metrics.js';
 
 type ToWorker = { type: 'reload'; id: number } | { type: 'services'; id: number } | { type: 'shutdown' };
 type FromWorker =
@@ -31,6 +32,7 @@ export async function runWorker(options: LoadOptions, logger: FastifyBaseLogger)
   process.on('SIGTERM', () => undefined);
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
+  answerPrimaryMetrics();
   const gateway = await Gateway.start({ ...options, logger, admin: false, watch: false });
   const send = (m: FromWorker) => process.send?.(m);
   process.on('message', (m: ToWorker) => {
@@ -118,6 +120,9 @@ class Primary implements AdminSource {
   ready(): boolean {
     return !this.stopping && this.readyWorkers.size === this.count;
   }
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return metricsText(true);
+  }
   async services(): Promise<{ worker: number; services: ServiceReport[] }[]> {
     const lists = (await this.ask((id) => ({ type: 'services', id }))) as ServiceReport[][];
     return lists.map((services, i) => ({ worker: i + 1, services }));
@@ -142,12 +147,21 @@ class Primary implements AdminSource {
     return { ok: true, generation: this.gen };
   }
 
-  async shutdown(): Promise<void> {
+  async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     await this.admin?.close().catch(() => undefined);
     const exits = [...this.workers].map((w) => new Promise<void>((r) => w.once('exit', () => r())));
-    for (const w of this.workers) w.send({ type: 'shutdown' } satisfies ToWorker);
+    for (const w of this.workers) {
+      // A worker still starting has served nothing and cannot hear the word yet.
+      if (this.readyWorkers.has(w)) w.send({ type: 'shutdown' } satisfies ToWorker);
+      else w.process.kill('SIGKILL');
+    }
+    const deadline = setTimeout(() => {
+      for (const w of this.workers) w.process.kill('SIGKILL');
+    }, graceMs + 5000);
+    deadline.unref();
     await Promise.all(exits);
+    clearTimeout(deadline);
   }
 }
 
@@ -162,7 +176,7 @@ export async function runPrimary(options: LoadOptions, snapshot: Snapshot, logge
     stopping = true;
     logger.info({ signal }, 'shutting down: draining every worker');
     stopWatching();
-    void primary.shutdown().then(() => {
+    void primary.shutdown(snapshot.settings.server.shutdownGrace).then(() => {
       logger.info('stopped');
       process.exit(0);
     });

@@ -8,6 +8,10 @@ export interface RequestState {
   consumer?: string;
   /** The upstream target that served the request, for logs. */
   target?: string;
+  /** Milliseconds until the upstream answered with headers (Server-Timing). */
+  upstreamMs?: number;
+  /** Response bytes, when the response had no Content-Length. */
+  bytes?: number;
 }
 
 declare module 'fastify' {

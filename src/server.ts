@@ -19,6 +19,8 @@ import { buildAdminApp } from './admin/server.js';
 import { describeService } from './admin/describe.js';
 import type { AdminSource, ServiceReport } from './admin/source.js';
 import { watchConfig } from './config/watch.js';
+import { addTargetStateSource, collectProcessMetrics, configGeneration, lastReloadSuccess, metricsText, reloads, type TargetState } from './observability/metrics.js';
+import { createTracer, type RequestTracer } from './observability/tracing.js';
 import type { UpstreamService } from './upstream/service.js';
 
 export interface GatewayOptions extends LoadOptions {
@@ -60,6 +62,8 @@ export class Gateway implements AdminSource {
   private reloading: Promise<ReloadResult> | undefined;
   private admin: FastifyInstance | undefined;
   private stopWatching: (() => void) | undefined;
+  private tracer: RequestTracer | undefined;
+  private stopStateSource: (() => void) | undefined;
   /** The one Redis connection all plugins share (absent without `redis` in gatehouse.yaml). */
   private redis: RedisConnection | undefined;
   private redisSettings = 'null';
@@ -73,7 +77,12 @@ export class Gateway implements AdminSource {
   static async start(options: GatewayOptions): Promise<Gateway> {
     const gw = new Gateway(options);
     const snapshot = await loadConfig(options);
+    collectProcessMetrics();
+    // Tracing is set up once per process: a change to `tracing` applies at the next start.
+    gw.tracer = createTracer(snapshot.settings.tracing);
     gw.current = (await gw.build(snapshot)).gen;
+    configGeneration.set(gw.generationNo);
+    gw.stopStateSource = addTargetStateSource(() => gw.targetStates());
     try {
       await gw.listen();
       if (options.admin !== false && snapshot.settings.admin.enabled) await gw.listenAdmin();
@@ -109,6 +118,15 @@ export class Gateway implements AdminSource {
   ready(): boolean {
     return !this.draining;
   }
+  metrics(): Promise<{ contentType: string; body: string }> {
+    return metricsText(false);
+  }
+
+  private *targetStates(): Iterable<TargetState> {
+    for (const svc of this.serviceSet.all()) {
+      for (const t of describeService(svc).targets) yield { service: svc.name, target: t.url, healthy: t.healthy && !t.ejected, breaker: t.breaker };
+    }
+  }
 
   snapshot(): Snapshot {
     return this.current.snapshot;
@@ -138,7 +156,7 @@ export class Gateway implements AdminSource {
       await redis.waitUntilReady(REDIS_STARTUP_WAIT_MS);
     } else if (redisChanged) redis = undefined;
     try {
-      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, redis });
+      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, tracer: this.tracer, redis });
       this.generationNo++;
       const oldRedis = redisChanged ? this.redis : undefined;
       this.redis = redis;
@@ -207,8 +225,13 @@ export class Gateway implements AdminSource {
         const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         for (const e of errors) this.logger.error(e);
         this.logger.error({ errors: errors.length }, 'reload rejected; the running config keeps serving');
+        reloads.inc({ result: 'error' });
+        lastReloadSuccess.set(0);
         return { ok: false, errors };
       }
+      reloads.inc({ result: 'ok' });
+      lastReloadSuccess.set(1);
+      configGeneration.set(this.generationNo);
       const old = this.current;
       old.closeWith = dropped;
       old.closeRedis = oldRedis;
@@ -233,6 +256,7 @@ export class Gateway implements AdminSource {
     if (this.draining) return;
     this.draining = true;
     this.stopWatching?.();
+    this.stopStateSource?.();
     await this.admin?.close().catch(() => undefined);
     if (!this.server?.listening) {
       await this.serviceSet.close();
@@ -247,6 +271,7 @@ export class Gateway implements AdminSource {
     clearTimeout(deadline);
     await this.current.built.app.close().catch(() => undefined);
     await this.serviceSet.close();
+    await this.tracer?.shutdown().catch(() => undefined);
     await this.redis?.close();
   }
 }

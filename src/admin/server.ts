@@ -50,6 +50,10 @@ export async function buildAdminApp(source: AdminSource, logger: FastifyBaseLogg
     };
   });
   app.get('/services', async () => ({ generation: source.generation(), services: await source.services() }));
+  app.get('/metrics', async (_request, reply) => {
+    const { contentType, body } = await source.metrics();
+    return reply.header('content-type', contentType).send(body);
+  });
   app.get('/config', async () => configView(source.snapshot(), source.generation()));
   app.post('/reload', async (_request, reply) => {
     const result = await source.reload();

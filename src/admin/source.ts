@@ -29,4 +29,6 @@ export interface AdminSource {
   reload(): Promise<ReloadResult>;
   /** False while starting or draining: /readyz answers 503. */
   ready(): boolean;
+  /** Prometheus text (in a cluster: every worker's, aggregated). */
+  metrics(): Promise<{ contentType: string; body: string }>;
 }

@@ -58,6 +58,8 @@ export const Settings = Type.Object(
           },
           { ...Strict, default: {} },
         ),
+        /** Adds Server-Timing (gateway and upstream time) to every response. */
+        timing: Type.Boolean({ default: false }),
         /** How long SIGTERM waits for in-flight requests before closing what is left. */
         shutdownGrace: Duration({ default: '30s' }),
         tls: Type.Optional(TlsFiles),
@@ -95,10 +97,29 @@ export const Settings = Type.Object(
           errorMessage: 'must be one of fatal, error, warn, info, debug, trace, silent',
         }),
         accessLog: Type.Boolean({ default: true }),
+        /** Query parameters whose values the access log replaces with [redacted]. */
+        redactQuery: Type.Array(Type.String({ minLength: 1 }), { default: ['api_key', 'apikey', 'key', 'token', 'access_token', 'code', 'password', 'secret'] }),
       },
       { ...Strict, default: {} },
     ),
-    tracing: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...Strict, default: {} }),
+    tracing: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false }),
+        serviceName: Type.String({ default: 'gatehouse', minLength: 1 }),
+        /** OTLP/HTTP export of spans (e.g. http://collector:4318/v1/traces); absent: propagate only. */
+        otlp: Type.Optional(
+          Type.Object(
+            {
+              endpoint: Type.String({ pattern: '^https?://', errorMessage: 'must be an http(s):// URL' }),
+              headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+              flushInterval: Duration({ default: '1s' }),
+            },
+            { ...Strict },
+          ),
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
   },
   Strict,
 );

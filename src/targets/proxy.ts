@@ -9,12 +9,16 @@ import { requestHeadersToForward, responseHeaderFilter } from '../upstream/hop-b
 import type { UpstreamService } from '../upstream/service.js';
 import type { UpstreamTarget } from '../upstream/target.js';
 import { classifyUpstreamError } from '../upstream/upstream-errors.js';
+import { outcomeOfCode, outcomeOfStatus, type UpstreamObserver } from '../observability/upstream-observer.js';
+import { stateOf } from '../request-state.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 export interface ProxyOptions {
   /** server.trustProxy === false: client-sent Forwarded headers are dropped. */
   readonly untrustedClients: boolean;
+  /** Metrics and trace spans around each upstream call. */
+  readonly observer: UpstreamObserver;
 }
 
 function hasBody(request: FastifyRequest): boolean {
@@ -52,19 +56,30 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     headers['x-forwarded-host'] = request.host;
     headers['x-request-id'] = request.id;
     if (preserveHost && request.headers.host) headers.host = request.headers.host;
+    const call = options.observer.start(request, service.name, target.url, headers);
     const { body, length } = bodyOf(request);
     const cl = request.headers['content-length'];
     if (length !== undefined) headers['content-length'] = String(length);
     else if (cl !== undefined && body !== undefined) headers['content-length'] = cl;
-    return target.pool.request({
-      method: request.method as Dispatcher.HttpMethod,
-      path,
-      headers,
-      body,
-      signal,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-    });
+    const began = performance.now();
+    try {
+      const res = await target.pool.request({
+        method: request.method as Dispatcher.HttpMethod,
+        path,
+        headers,
+        body,
+        signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      stateOf(request).upstreamMs = performance.now() - began;
+      call.end(validStatus(res.statusCode) ? outcomeOfStatus(res.statusCode) : 'bad_response', res.statusCode);
+      return res;
+    } catch (err) {
+      const failure = classifyUpstreamError(err, service.name);
+      call.end(failure.clientGone ? 'aborted' : outcomeOfCode(failure.code));
+      throw err;
+    }
   }
 
   return async function proxy(request, reply) {
@@ -110,6 +125,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
         return sendProblem(request, reply, 'BAD_GATEWAY', `service ${service.name} answered with status ${res.statusCode}`);
       }
       res.body.once('close', done);
+      stateOf(request).target = target.url;
       reply.code(res.statusCode);
       reply.headers(filterResponse(res.headers));
       reply.header('x-request-id', request.id);

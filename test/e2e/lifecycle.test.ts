@@ -97,6 +97,9 @@ test('server.workers: 2 runs two workers on one port; admin reload and SIGTERM r
       .map((l) => (JSON.parse(l) as { pid: number }).pid),
   );
   assert.equal(pids.size, 2, 'both workers served requests');
+  const metrics = await (await request(`${admin}/metrics`)).body.text();
+  const line = metrics.split('\n').find((l) => l.startsWith('gatehouse_requests_total{route="all",method="GET",status="200"}'));
+  assert.equal(line?.split(' ')[1], '40', `the primary sums the counters of both workers:\n${metrics.slice(0, 3000)}`);
   const services = (await (await request(`${admin}/services`)).body.json()) as { services: { worker: number }[] };
   assert.equal(services.services.length, 2);
   await dir.write('routes.d/a.yaml', routes(origin.url).replace('path: /*', 'path: /only/*'));
