@@ -1,4 +1,5 @@
 /** Where cached responses live: Redis when configured, memory otherwise. */
+import { redisErrors } from '../../observability/metrics.js';
 import type { SharedRedis } from '../../redis/shared-redis.js';
 import { decodeEntry, encodeEntry, type CachedResponse } from './entry.js';
 
@@ -68,6 +69,7 @@ export function redisCacheStore(redis: SharedRedis, routeId: string): CacheStore
         const buf = await redis.getBuffer(keyOf(key));
         return buf ? decodeEntry(buf) : null;
       } catch {
+        redisErrors.inc({ component: 'cache' });
         return null;
       }
     },
@@ -75,7 +77,8 @@ export function redisCacheStore(redis: SharedRedis, routeId: string): CacheStore
       try {
         await redis.set(keyOf(key), encodeEntry(entry), keepMs);
       } catch {
-        /* the next request is a miss; the connection logs the outage */
+        // The next request is a miss; the connection logs the outage.
+        redisErrors.inc({ component: 'cache' });
       }
     },
   };

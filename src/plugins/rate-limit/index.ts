@@ -7,6 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from '../../errors.js';
+import { redisErrors } from '../../observability/metrics.js';
 import { definePlugin } from '../define.js';
 import { compileKey } from './limit-key.js';
 import { memoryStore } from './memory-store.js';
@@ -49,6 +50,7 @@ export default definePlugin({
         try {
           v = await store.hit(keyOf(request));
         } catch (err) {
+          redisErrors.inc({ component: 'rate-limit' });
           if (onError === 'allow') return;
           request.log.warn({ err: (err as Error).message }, 'rate limit store unavailable; refusing (redis.onError: deny)');
           return sendProblem(request, reply, 'RATE_LIMIT_UNAVAILABLE', 'the rate limit cannot be checked right now; try again shortly', {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
+import { redisErrors } from '../../../src/observability/metrics.js';
 import { configDir, routeFile, startGateway } from '../../helpers/gateway.js';
 import { startCli } from '../../helpers/cli.js';
 import { startRedis, startRedisCluster } from '../../helpers/redis-server.js';
@@ -20,6 +21,11 @@ async function untilCounted(url: string): Promise<void> {
     await sleep(50);
   }
   throw new Error('the limit never came back after Redis returned');
+}
+
+async function redisErrorCount(component: string): Promise<number> {
+  const metric = await redisErrors.get();
+  return metric.values.find((v) => v.labels.component === component)?.value ?? 0;
 }
 
 const route = (limit: number) => `  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: ${limit}, window: 1h }\n`;
@@ -173,10 +179,12 @@ test('redis configured but not reachable at start: the gateway starts and applie
     'routes.d/a.yaml': routeFile([origin.url], route(3)),
   });
   t.after(() => gw.close());
+  const before = await redisErrorCount('rate-limit');
   const r = await get(`${gw.url}/api/x`);
   assert.equal(r.status, 503);
   assert.equal(r.code, 'RATE_LIMIT_UNAVAILABLE');
   assert.equal(origin.seen.length, 0);
+  assert.equal(await redisErrorCount('rate-limit'), before + 1, 'gatehouse_redis_errors_total{component="rate-limit"} counts it');
 });
 
 test('a reload that adds redis to gatehouse.yaml moves counting to Redis; one that removes it goes back to memory', async (t) => {
