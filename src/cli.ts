@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<void> {
     case 'validate': {
       const snapshot = await load(opts);
       // Building the app runs every plugin's create(), which can refuse a config too.
-      const services = new ServiceSet();
+      const services = new ServiceSet({ healthChecks: false });
       services.sync(snapshot.services);
       try {
         const built = await buildApp({ snapshot, services, logger: silentLogger });

@@ -53,7 +53,7 @@ interface Generation {
 
 export class Gateway implements AdminSource {
   readonly logger: FastifyBaseLogger;
-  readonly serviceSet = new ServiceSet();
+  readonly serviceSet: ServiceSet;
   private readonly options: GatewayOptions;
   private server!: http.Server | https.Server;
   private current!: Generation;
@@ -71,6 +71,7 @@ export class Gateway implements AdminSource {
   private constructor(options: GatewayOptions) {
     this.options = options;
     this.logger = options.logger;
+    this.serviceSet = new ServiceSet({ logger: options.logger });
   }
 
   /** Loads config (throws ConfigError on any problem), builds the app and listens. */

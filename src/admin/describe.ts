@@ -1,20 +1,14 @@
-/** Live state of one service for GET /services. */
+/** Live state of one service for GET /services and the health/breaker gauges. */
 import type { UpstreamService } from '../upstream/service.js';
 import type { ServiceReport } from './source.js';
 
 export function describeService(svc: UpstreamService): ServiceReport {
+  const d = svc.describe();
   return {
-    name: svc.name,
+    name: d.name,
     protocol: svc.config.protocol,
-    loadBalancer: svc.config.loadBalancer,
-    targets: svc.list().map((t) => ({
-      url: t.url,
-      weight: t.weight,
-      healthy: true,
-      ejected: false,
-      breaker: 'closed',
-      inflight: t.inflight,
-      latencyEwmaMs: null,
-    })),
+    loadBalancer: d.balancer,
+    panic: d.panic,
+    targets: d.targets.map((t) => ({ ...t, breaker: 'closed' })),
   };
 }

@@ -1,21 +1,16 @@
-/** Plain round robin over the available targets. */
-import type { Balancer } from './balancer.js';
+/** Plain round robin over the available targets (weights are ignored: see weighted-round-robin). */
+import { candidates, type Balancer, type BalancerTarget } from './balancer.js';
 
-export function roundRobin(): Balancer {
+export function roundRobin<T extends BalancerTarget>(): Balancer<T> {
   let next = 0;
   return {
     pick(available, ctx) {
-      const n = available.length;
+      const list = candidates(available, ctx.exclude);
+      const n = list.length;
       if (n === 0) return undefined;
-      for (let i = 0; i < n; i++) {
-        const t = available[(next + i) % n]!;
-        if (!ctx.exclude?.has(t)) {
-          next = (next + i + 1) % n;
-          return t;
-        }
-      }
+      const t = list[next % n]!;
       next = (next + 1) % n;
-      return available[next % n];
+      return t;
     },
   };
 }

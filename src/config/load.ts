@@ -11,6 +11,7 @@ import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
+import { checkBalancing } from './service-checks.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -177,6 +178,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         continue;
       }
       const targets = targetsOf(svc, source, [...p, 'discovery', 'static'], issues);
+      checkBalancing(svc, source, p, issues);
       const tlsMaterial = svc.tls
         ? {
             ca: await readRelative(source, [...p, 'tls', 'ca'], svc.tls.ca, issues),

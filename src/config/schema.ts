@@ -2,8 +2,9 @@
  * The config schemas. They validate the files, fill defaults, and give the TypeScript
  * types (`StaticDecode`), so the two never drift apart.
  */
-import { Type, type StaticDecode, type TSchema } from '@sinclair/typebox';
+import { Type, type StaticDecode, type TLiteral, type TSchema } from '@sinclair/typebox';
 import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize } from './units.js';
+import { HASH_KEY_HINT, HASH_KEY_PATTERN } from '../balancers/hash-key.js';
 
 const DURATION_HINT = 'must be a duration such as 250ms, 5s, 1m, 1h or a number of milliseconds';
 const SIZE_HINT = 'must be a size such as 512kb, 1mb or a number of bytes';
@@ -23,6 +24,13 @@ export const Size = (options: { default?: string | number } = {}) =>
     .Encode((v) => v);
 
 const Strict = { additionalProperties: false } as const;
+
+/** One Type.Literal per value, keeping each literal's type. */
+function literals<const T extends readonly string[]>(values: T): { -readonly [K in keyof T]: TLiteral<T[K]> } {
+  return values.map((v) => Type.Literal(v)) as { -readonly [K in keyof T]: TLiteral<T[K]> };
+}
+
+export const BALANCER_NAMES = ['round-robin', 'weighted-round-robin', 'least-connections', 'consistent-hash', 'p2c-ewma', 'random'] as const;
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export const Method = Type.Union(
@@ -140,11 +148,46 @@ export const Discovery = Type.Object(
   Strict,
 );
 
+export const ActiveHealthCheck = Type.Object(
+  {
+    path: Type.String({ pattern: '^/', default: '/healthz', errorMessage: 'must start with /' }),
+    interval: Duration({ default: '5s' }),
+    timeout: Duration({ default: '1s' }),
+    /** Consecutive passing probes that bring an unhealthy target back. */
+    healthy: Type.Integer({ minimum: 1, default: 2 }),
+    /** Consecutive failing probes that take a healthy target out. */
+    unhealthy: Type.Integer({ minimum: 1, default: 3 }),
+    /** Statuses that pass; absent: any 2xx or 3xx. */
+    expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { minItems: 1, uniqueItems: true })),
+  },
+  Strict,
+);
+
+export const PassiveHealthCheck = Type.Object(
+  {
+    /** Consecutive failures (connect error, timeout, 5xx) that eject a target. */
+    failures: Type.Integer({ minimum: 1, default: 5 }),
+    ejectFor: Duration({ default: '30s' }),
+  },
+  Strict,
+);
+
+export const HealthCheck = Type.Object(
+  {
+    active: Type.Optional(ActiveHealthCheck),
+    passive: Type.Optional(PassiveHealthCheck),
+  },
+  { ...Strict, default: {} },
+);
+
 export const Service = Type.Object(
   {
     protocol: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http', errorMessage: 'must be http or https' }),
     discovery: Discovery,
-    loadBalancer: Type.Union([Type.Literal('round-robin')], { default: 'round-robin', errorMessage: 'must be round-robin' }),
+    loadBalancer: Type.Union(literals(BALANCER_NAMES), { default: 'round-robin', errorMessage: `must be one of ${BALANCER_NAMES.join(', ')}` }),
+    /** consistent-hash: which part of the request is the key. */
+    hashKey: Type.Optional(Type.String({ pattern: HASH_KEY_PATTERN, errorMessage: HASH_KEY_HINT })),
+    healthCheck: HealthCheck,
     /** Time allowed for the upstream's response headers, and the longest pause while its body streams. */
     timeout: Duration({ default: '10s' }),
     connectTimeout: Duration({ default: '5s' }),

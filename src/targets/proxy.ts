@@ -1,4 +1,5 @@
 /** The proxy target: forwards the request to a target the service's balancer picks, streaming both ways. */
+import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Dispatcher } from 'undici';
@@ -97,6 +98,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
       const target = service.pick(request, tried);
       if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
       target.inflight++;
+      const started = performance.now();
       let res: Dispatcher.ResponseData;
       try {
         res = await send(request, reply, target, path, aborter.signal);
@@ -107,7 +109,10 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
         // A pooled connection that the upstream had already closed: try once more, elsewhere if possible.
         const stale = (err as { code?: string }).code === 'UND_ERR_SOCKET' || (err as { code?: string }).code === 'ECONNRESET';
         const replayable = request.body === undefined && !hasBody(request);
-        if (attempt === 0 && (failure.beforeSend || (stale && IDEMPOTENT.has(request.method))) && replayable) {
+        const retry = attempt === 0 && (failure.beforeSend || (stale && IDEMPOTENT.has(request.method))) && replayable;
+        // Health and latency: a stale pooled socket that is retried is not the target's fault, nor is a bad request body.
+        if (failure.code !== 'BAD_REQUEST' && !(retry && stale && !failure.beforeSend)) target.observe(performance.now() - started, false);
+        if (retry) {
           (tried ??= new Set()).add(target);
           continue;
         }
@@ -118,6 +123,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
       const done = () => {
         target.inflight--;
       };
+      target.observe(performance.now() - started, validStatus(res.statusCode) && res.statusCode < 500);
       if (!validStatus(res.statusCode)) {
         // Destroying the body mid-response also discards the pooled connection.
         res.body.on('error', () => undefined).destroy();

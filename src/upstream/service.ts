@@ -1,24 +1,68 @@
-/** A service: its discovered targets, kept in place across list changes, and the balancer that picks one. */
-import type { FastifyRequest } from 'fastify';
+/**
+ * A service: its discovered targets, kept in place across list changes, the health checks that
+ * take targets out of rotation, and the balancer that picks one of those left.
+ */
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { ServiceEntry, TargetSpec } from '../config/snapshot.js';
 import type { Balancer } from '../balancers/balancer.js';
 import { createBalancer } from '../balancers/index.js';
+import { silentLogger } from '../cli/silent-logger.js';
 import type { DiscoveryProvider } from '../discovery/provider.js';
 import { staticDiscovery } from '../discovery/static.js';
-import { UpstreamTarget } from './target.js';
+import { ActiveHealthCheck } from './active-health.js';
+import { passiveHealth } from './passive-health.js';
+import { UpstreamTarget, type OutcomeListener, type TargetDescription } from './target.js';
+
+export interface ServiceOptions {
+  logger?: FastifyBaseLogger;
+  /** Run active health checks (default true; `gatehouse validate` turns them off). */
+  healthChecks?: boolean;
+}
+
+/** A service as the admin API shows it (plain JSON). */
+export interface ServiceDescription {
+  name: string;
+  balancer: string;
+  /** Every target is unavailable, so all of them are offered anyway (Envoy's panic mode). */
+  panic: boolean;
+  targets: TargetDescription[];
+}
 
 export class UpstreamService {
   readonly name: string;
   readonly config: ServiceEntry;
   private targets: UpstreamTarget[] = [];
   private readonly balancer: Balancer;
+  private readonly log: FastifyBaseLogger;
+  private readonly passive: OutcomeListener | undefined;
+  private readonly active: ActiveHealthCheck | undefined;
   private readonly stopWatching: () => void;
+  private panicking = false;
+  /** What pick() last offered the balancer, the list it came from and which of those were up. */
+  private offered: readonly UpstreamTarget[] = [];
+  private offeredFrom: readonly UpstreamTarget[] | undefined;
+  private up = new Uint8Array(0);
 
-  constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets)) {
+  constructor(config: ServiceEntry, provider: DiscoveryProvider = staticDiscovery(config.targets), options: ServiceOptions = {}) {
     this.name = config.name;
     this.config = config;
     this.balancer = createBalancer(config);
+    this.log = (options.logger ?? silentLogger).child({ service: config.name });
+    const hc = config.healthCheck;
+    if (hc.passive) {
+      this.passive = passiveHealth(hc.passive, (t, until) =>
+        this.log.warn({ target: t.url, until: new Date(until).toISOString() }, 'target ejected after consecutive failures'),
+      );
+    }
+    if (hc.active && options.healthChecks !== false) {
+      this.active = new ActiveHealthCheck(hc.active, () => this.targets, (t, healthy, reason) => {
+        if (healthy) this.log.info({ target: t.url, reason }, 'target healthy again (active health check)');
+        else this.log.warn({ target: t.url, reason }, 'target marked unhealthy (active health check)');
+        this.checkPanic();
+      });
+    }
     this.stopWatching = provider.watch((list) => this.setTargets(list));
+    this.active?.start();
   }
 
   /** Every target currently known. */
@@ -26,7 +70,7 @@ export class UpstreamService {
     return this.targets;
   }
 
-  /** Applies a new target list: targets that stay keep their pools and counters. */
+  /** Applies a new target list: targets that stay keep their pools, counters and health. */
   setTargets(specs: readonly TargetSpec[]): void {
     const byUrl = new Map(this.targets.map((t) => [t.url, t]));
     const next: UpstreamTarget[] = [];
@@ -37,7 +81,9 @@ export class UpstreamService {
         byUrl.delete(spec.url);
         next.push(kept);
       } else {
-        next.push(new UpstreamTarget(spec.url, spec.weight, this.config));
+        const t = new UpstreamTarget(spec.url, spec.weight, this.config);
+        if (this.passive) t.onOutcome(this.passive);
+        next.push(t);
       }
     }
     for (const gone of byUrl.values()) void gone.close();
@@ -45,11 +91,67 @@ export class UpstreamService {
     this.balancer.update?.(next);
   }
 
+  /**
+   * Picks a target among the available ones. When none is available but targets exist, all
+   * are offered (panic: better to try a target marked down than to fail every request).
+   * Undefined only when the service has no target at all.
+   */
   pick(request?: FastifyRequest, exclude?: ReadonlySet<UpstreamTarget>): UpstreamTarget | undefined {
-    return this.balancer.pick(this.targets, { request, exclude });
+    const all = this.targets;
+    if (all.length === 0) return undefined;
+    const now = Date.now();
+    // The offered array stays the same object while availability does not change (balancers cache by it).
+    let changed = this.offeredFrom !== all;
+    if (changed) this.up = new Uint8Array(all.length);
+    let up = 0;
+    for (let i = 0; i < all.length; i++) {
+      const a = all[i]!.available(now) ? 1 : 0;
+      up += a;
+      if (this.up[i] !== a) {
+        this.up[i] = a;
+        changed = true;
+      }
+    }
+    this.setPanic(up === 0);
+    if (changed) {
+      this.offeredFrom = all;
+      this.offered = up === 0 || up === all.length ? all : all.filter((_, i) => this.up[i] === 1);
+    }
+    return this.balancer.pick(this.offered, { request, exclude });
+  }
+
+  /** True while every target is unavailable and all are offered anyway. */
+  get panic(): boolean {
+    return this.checkPanic();
+  }
+
+  private checkPanic(now = Date.now()): boolean {
+    const all = this.targets;
+    const panic = all.length > 0 && !all.some((t) => t.available(now));
+    this.setPanic(panic);
+    return panic;
+  }
+
+  private setPanic(panic: boolean): void {
+    if (panic === this.panicking) return;
+    this.panicking = panic;
+    if (panic) this.log.warn({ targets: this.targets.length }, 'every target is unavailable: routing to all of them (panic mode)');
+    else this.log.info('targets available again: panic mode over');
+  }
+
+  /** The service and each target's state, for the admin API. */
+  describe(): ServiceDescription {
+    const now = Date.now();
+    return {
+      name: this.name,
+      balancer: this.config.loadBalancer,
+      panic: this.checkPanic(now),
+      targets: this.targets.map((t) => t.describe(now)),
+    };
   }
 
   async close(): Promise<void> {
+    this.active?.stop();
     this.stopWatching();
     await Promise.all(this.targets.map((t) => t.close()));
   }

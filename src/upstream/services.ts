@@ -1,9 +1,14 @@
 /** The live services of a running gateway; a reload keeps every service whose config did not change. */
 import type { ServiceEntry } from '../config/snapshot.js';
-import { UpstreamService } from './service.js';
+import { UpstreamService, type ServiceOptions } from './service.js';
 
 export class ServiceSet {
   private services = new Map<string, UpstreamService>();
+  private readonly options: ServiceOptions;
+
+  constructor(options: ServiceOptions = {}) {
+    this.options = options;
+  }
 
   get(name: string): UpstreamService | undefined {
     return this.services.get(name);
@@ -23,7 +28,7 @@ export class ServiceSet {
     for (const [name, entry] of wanted) {
       const current = this.services.get(name);
       if (current && current.config.fingerprint === entry.fingerprint) next.set(name, current);
-      else next.set(name, new UpstreamService(entry));
+      else next.set(name, new UpstreamService(entry, undefined, this.options));
     }
     for (const [name, svc] of this.services) if (next.get(name) !== svc) retired.push(svc);
     this.services = next;
