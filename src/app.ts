@@ -7,6 +7,7 @@ import { bodyLimitHooks } from './body-limit.js';
 import { ERRORS, GatewayError, sendProblem } from './errors.js';
 import { buildChain } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
+import type { SharedRedis } from './redis/shared-redis.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
 import { createProxyHandler } from './targets/proxy.js';
@@ -22,6 +23,8 @@ export interface AppOptions {
   logger: FastifyBaseLogger;
   /** Process-wide tracer (undefined when tracing is off). */
   tracer?: RequestTracer;
+  /** The gateway's Redis connection (server.ts owns it); plugins use memory stores without it. */
+  redis?: SharedRedis;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -60,7 +63,7 @@ export interface GatewayApp {
   chains: ReadonlyMap<string, readonly string[]>;
 }
 
-export async function buildApp({ snapshot, services, logger, tracer }: AppOptions): Promise<GatewayApp> {
+export async function buildApp({ snapshot, services, logger, tracer, redis }: AppOptions): Promise<GatewayApp> {
   const { settings } = snapshot;
   const table = new RouteTable(snapshot.routes);
   const app = Fastify({
@@ -130,20 +133,32 @@ export async function buildApp({ snapshot, services, logger, tracer }: AppOption
   const serviceNames = [...snapshot.services.keys()];
   const chains = new Map<string, readonly string[]>();
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
+  const explicitMethods = (path: string) => new Set(snapshot.routes.filter((r) => r.match.path === path).flatMap((r) => r.methods));
+  const pluginMethods = new Set<string>();
   for (const route of snapshot.routes) {
     const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service };
     const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
-    const { hooks, active } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames);
+    const { hooks, active, answersMethods } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames, redis);
     if (!ownLimit) {
       (hooks.onRequest ??= []).unshift(globalLimit.onRequest);
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
     }
     chains.set(route.id, active);
     const service = services.get(route.upstream!.service)!;
+    const methods = explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
+    // Methods a plugin answers itself (cors preflight: OPTIONS), unless another route on this path lists them.
+    const constraints = table.constraints.forRoute(route.match) ?? {};
+    const taken = answersMethods.length > 0 ? explicitMethods(route.match.path) : undefined;
+    for (const m of answersMethods) {
+      const slot = `${m} ${route.match.path} ${JSON.stringify(constraints)}`;
+      if (methods.includes(m) || taken!.has(m) || pluginMethods.has(slot)) continue;
+      pluginMethods.add(slot);
+      methods.push(m);
+    }
     app.route({
-      method: explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods),
+      method: methods,
       url: route.match.path,
-      constraints: table.constraints.forRoute(route.match) ?? {},
+      constraints,
       config: { routeId: route.id },
       handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false, observer }),
       ...(hooks as Record<string, never>),

@@ -18,6 +18,7 @@ export const ERRORS = {
   BAD_GATEWAY: { status: 502, title: 'Bad gateway' },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'Upstream unavailable' },
   CIRCUIT_OPEN: { status: 503, title: 'Circuit open' },
+  RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit store unavailable' },
   SHUTTING_DOWN: { status: 503, title: 'Gateway is shutting down' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
 } as const satisfies Record<string, { status: number; title: string }>;

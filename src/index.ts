@@ -3,6 +3,8 @@ export { Type } from '@sinclair/typebox';
 export type { Static, StaticDecode, TSchema } from '@sinclair/typebox';
 export { definePlugin } from './plugins/define.js';
 export type { PluginContext, PluginDefinition, PluginHooks, PluginRouteInfo } from './plugins/define.js';
+export type { SharedRedis, RedisOnError } from './redis/shared-redis.js';
+export { RedisUnavailableError } from './redis/shared-redis.js';
 export { GatewayError, ERRORS } from './errors.js';
 export type { ErrorCode, Problem } from './errors.js';
 export { stateOf } from './request-state.js';

@@ -13,6 +13,7 @@ import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { rawProblem } from './errors.js';
 import { createDiscovery } from './discovery/index.js';
+import { connectRedis, type RedisConnection } from './redis/connection.js';
 import { ServiceSet } from './upstream/services.js';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApp } from './admin/server.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions extends LoadOptions {
 
 /** How long a new service may wait for its first discovered targets before the gateway serves without them. */
 const DISCOVERY_WAIT = 5000;
+/** How long start (or a reload that changes `redis`) waits for Redis before serving anyway. */
+const REDIS_STARTUP_WAIT_MS = 2000;
 
 export type ReloadResult = { ok: true; generation: number } | { ok: false; errors: string[] };
 
@@ -47,6 +50,8 @@ interface Generation {
   inflight: number;
   /** Services the next generation dropped: closed once this one has drained. */
   closeWith: UpstreamService[];
+  /** The Redis connection this generation used, when the next one opened a different one. */
+  closeRedis?: RedisConnection;
 }
 
 export class Gateway implements AdminSource {
@@ -62,6 +67,9 @@ export class Gateway implements AdminSource {
   private stopWatching: (() => void) | undefined;
   private tracer: RequestTracer | undefined;
   private stopStateSource: (() => void) | undefined;
+  /** The one Redis connection all plugins share (absent without `redis` in gatehouse.yaml). */
+  private redis: RedisConnection | undefined;
+  private redisSettings = 'null';
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -140,19 +148,30 @@ export class Gateway implements AdminSource {
     return this.server.address() as AddressInfo;
   }
 
-  /** Builds a generation; returns it with the services it no longer uses. */
-  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[] }> {
+  /** Builds a generation; returns it with the services (and Redis connection) it no longer uses. */
+  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[]; oldRedis?: RedisConnection }> {
     const before = this.serviceSet.snapshot();
     const dropped = this.serviceSet.sync(snapshot.services);
+    const redisSettings = JSON.stringify(snapshot.settings.redis ?? null);
+    const redisChanged = redisSettings !== this.redisSettings;
+    let redis = this.redis;
+    if (redisChanged && snapshot.settings.redis) {
+      redis = connectRedis(snapshot.settings.redis, this.logger);
+      await redis.waitUntilReady(REDIS_STARTUP_WAIT_MS);
+    } else if (redisChanged) redis = undefined;
     try {
       await this.awaitDiscovery(before);
-      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, tracer: this.tracer });
+      const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, tracer: this.tracer, redis });
       this.generationNo++;
-      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped };
+      const oldRedis = redisChanged ? this.redis : undefined;
+      this.redis = redis;
+      this.redisSettings = redisSettings;
+      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped, oldRedis };
     } catch (err) {
       // Nothing changes: the old services stay, the ones made for this attempt go.
       const made = this.serviceSet.restore(before);
       await Promise.all(made.map((s) => s.close()));
+      if (redisChanged) await redis?.close();
       throw err;
     }
   }
@@ -221,8 +240,9 @@ export class Gateway implements AdminSource {
     const run = async (): Promise<ReloadResult> => {
       let next: Generation;
       let dropped: UpstreamService[];
+      let oldRedis: RedisConnection | undefined;
       try {
-        ({ gen: next, dropped } = await this.build(await loadConfig(this.options)));
+        ({ gen: next, dropped, oldRedis } = await this.build(await loadConfig(this.options)));
       } catch (err) {
         const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         for (const e of errors) this.logger.error(e);
@@ -236,6 +256,7 @@ export class Gateway implements AdminSource {
       configGeneration.set(this.generationNo);
       const old = this.current;
       old.closeWith = dropped;
+      old.closeRedis = oldRedis;
       this.current = next;
       this.logger.info({ generation: this.generationNo, routes: next.snapshot.routes.length }, 'config reloaded');
       if (old.inflight === 0) void this.retire(old);
@@ -249,6 +270,7 @@ export class Gateway implements AdminSource {
   private async retire(gen: Generation): Promise<void> {
     await gen.built.app.close().catch(() => undefined);
     await Promise.all(gen.closeWith.map((s) => s.close()));
+    await gen.closeRedis?.close();
   }
 
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
@@ -260,6 +282,7 @@ export class Gateway implements AdminSource {
     await this.admin?.close().catch(() => undefined);
     if (!this.server?.listening) {
       await this.serviceSet.close();
+      await this.redis?.close();
       return;
     }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -271,5 +294,6 @@ export class Gateway implements AdminSource {
     await this.current.built.app.close().catch(() => undefined);
     await this.serviceSet.close();
     await this.tracer?.shutdown().catch(() => undefined);
+    await this.redis?.close();
   }
 }

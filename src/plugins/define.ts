@@ -10,6 +10,7 @@ import type {
   preParsingAsyncHookHandler,
   preValidationAsyncHookHandler,
 } from 'fastify';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 /** What a plugin's create() learns about the route it is set up for. */
 export interface PluginRouteInfo {
@@ -28,6 +29,8 @@ export interface PluginContext {
   readonly configDir: string;
   /** Names of the services the snapshot knows. */
   readonly services: readonly string[];
+  /** The gateway's shared Redis connection; absent when gatehouse.yaml has no `redis` (use memory then). */
+  readonly redis?: SharedRedis;
 }
 
 /**
@@ -54,6 +57,11 @@ export interface PluginDefinition<S extends TSchema = TSchema> {
   readonly config: S;
   /** One line shown by `gatehouse explain`. */
   readonly description?: string;
+  /**
+   * Methods the plugin answers itself (cors: OPTIONS preflights). The gateway registers them on
+   * every route where the plugin is active, even when the route's `match.methods` leaves them out.
+   */
+  readonly answersMethods?: readonly string[];
   /** Called once per route at load. Return hooks, or null when there is nothing to do for this route. */
   create(config: StaticDecode<S>, ctx: PluginContext): PluginHooks | null | Promise<PluginHooks | null>;
 }

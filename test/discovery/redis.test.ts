@@ -4,7 +4,7 @@ import type { TargetSpec } from '../../src/config/snapshot.js';
 import { redisDiscovery } from '../../src/discovery/redis.js';
 import { registerTarget } from '../../src/discovery/register.js';
 import { startGateway } from '../helpers/gateway.js';
-import { startRedisServer } from '../helpers/redis-server.js';
+import { startRedisServer } from '../helpers/redis-with-client.js';
 import { eventually, namedOrigin, servedBy, startTraffic, teardown } from '../helpers/traffic.js';
 
 const KEY = 'services:svc';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { test } from 'node:test';
-import { startRedisServer } from '../helpers/redis-server.js';
+import { startRedisServer } from '../helpers/redis-with-client.js';
 import { eventually } from '../helpers/traffic.js';
 
 const CLI = path.resolve(import.meta.dirname, '../../src/cli.ts');
