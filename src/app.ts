@@ -9,6 +9,7 @@ import { buildChain } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
+import { createAggregateHandler } from './targets/aggregate/index.js';
 import { createProxyHandler } from './targets/proxy.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
@@ -146,13 +147,16 @@ export async function buildApp({ snapshot, services, logger }: AppOptions): Prom
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
     }
     chains.set(route.id, active);
-    const service = services.get(route.upstream!.service)!;
+    const untrustedClients = settings.server.trustProxy === false;
+    const handler = route.aggregatePlan
+      ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients })
+      : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients });
     app.route({
       method: explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods),
       url: route.match.path,
       constraints: table.constraints.forRoute(route.match) ?? {},
       config: { routeId: route.id },
-      handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false }),
+      handler,
       ...(hooks as Record<string, never>),
     });
   }
