@@ -8,6 +8,7 @@ import type { UpstreamService } from '../../upstream/service.js';
 import { classifyUpstreamError } from '../../upstream/upstream-errors.js';
 import type { BackendCall } from './call.js';
 import type { AggregatePlan, PlannedBackend } from './plan.js';
+import { traceHeaders } from './trace-headers.js';
 import { renderPath, renderText, type Scope } from './template.js';
 
 export type Outcome = 'ok' | 'failed' | 'timeout' | 'unavailable' | 'invalid' | 'skipped' | 'cancelled';
@@ -30,7 +31,7 @@ export interface RunContext {
   readonly request: FastifyRequest;
   readonly service: (name: string) => UpstreamService | undefined;
   readonly call: BackendCall;
-  /** Headers every backend gets (request id, tracing, forwarding). */
+  /** Headers every backend gets (request id, forwarding); each call adds its own trace span. */
   readonly baseHeaders: Record<string, string>;
   /** Client headers as forwarding allows (hop-by-hop and gateway-owned ones removed). */
   readonly forwardable: Readonly<Record<string, string | string[]>>;
@@ -92,7 +93,7 @@ export async function runPlan(plan: AggregatePlan, ctx: RunContext): Promise<Par
       const v = ctx.forwardable[name.toLowerCase()];
       if (v !== undefined) headers[name.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     }
-    Object.assign(headers, ctx.baseHeaders);
+    Object.assign(headers, ctx.baseHeaders, traceHeaders(ctx.request.headers));
     for (const [k, t] of b.headers) {
       const v = renderText(t, scope);
       if (v !== undefined) headers[k] = v;

@@ -9,7 +9,6 @@ import { callBackend, type BackendCall } from './call.js';
 import { runPlan, type AbortReason, type PartResult } from './execute.js';
 import { compose } from './merge.js';
 import type { AggregatePlan } from './plan.js';
-import { traceHeaders } from './trace-headers.js';
 
 export interface AggregateOptions {
   /** server.trustProxy === false: client-sent Forwarded headers are dropped. */
@@ -68,7 +67,6 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
       const peer = request.socket.remoteAddress ?? '';
       const baseHeaders: Record<string, string> = {
         accept: 'application/json',
-        ...traceHeaders(request.headers),
         'x-request-id': request.id,
         'x-forwarded-for': xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer,
         'x-forwarded-proto': request.protocol,
