@@ -111,7 +111,7 @@ export function planAggregate(config: AggregateConfig, routePath: string): { pla
       return [k.toLowerCase(), t] as const;
     });
     const body = b.body === undefined ? undefined : compileValue(b.body);
-    if (body) use(body.refs, [...at, 'body']);
+    for (const { ref, at: inner } of body?.refs ?? []) use([ref], [...at, 'body', ...inner]);
     if (b.body !== undefined && b.forwardBody) problems.push({ path: [...at, 'forwardBody'], message: 'use either body or forwardBody, not both' });
     if (b.forwardBody) readsBody = true;
     return {
@@ -148,9 +148,9 @@ export function planAggregate(config: AggregateConfig, routePath: string): { pla
   let template: ValueTemplate | undefined;
   if (config.template !== undefined) {
     template = compileValue(config.template);
-    for (const ref of template.refs) {
+    for (const { ref, at } of template.refs) {
       if (ref.root === 'body') readsBody = true;
-      checkRef(ref, ['template']);
+      checkRef(ref, ['template', ...at]);
     }
   }
   if (problems.length > 0) return { problems };

@@ -128,31 +128,32 @@ export function renderText(t: ParsedTemplate, scope: Scope): string | undefined 
 
 /** A JSON value whose strings are templates; a string that is exactly one reference places that value as is. */
 export interface ValueTemplate {
-  readonly refs: readonly Ref[];
+  /** Each reference with where it sits inside the value (keys and indexes). */
+  readonly refs: readonly { readonly ref: Ref; readonly at: readonly (string | number)[] }[];
   render(scope: Scope): unknown;
 }
 
 export function compileValue(value: unknown): ValueTemplate {
-  const refs: Ref[] = [];
-  const build = (v: unknown): ((s: Scope) => unknown) => {
+  const refs: { ref: Ref; at: (string | number)[] }[] = [];
+  const build = (v: unknown, at: (string | number)[]): ((s: Scope) => unknown) => {
     if (typeof v === 'string') {
       const t = parseTemplate(v);
-      refs.push(...t.refs);
+      for (const ref of t.refs) refs.push({ ref, at });
       if (t.refs.length === 0) return () => v;
       const only = t.pieces.length === 1 ? (t.pieces[0] as Ref) : undefined;
       if (only) return (s) => resolve(only, s) ?? null;
       return (s) => t.pieces.map((p) => (typeof p === 'string' ? p : ((x) => (missing(x) ? '' : text(x)))(resolve(p, s)))).join('');
     }
     if (Array.isArray(v)) {
-      const items = v.map(build);
+      const items = v.map((x, i) => build(x, [...at, i]));
       return (s) => items.map((f) => f(s));
     }
     if (v !== null && typeof v === 'object') {
-      const entries = Object.entries(v).map(([k, x]) => [k, build(x)] as const);
+      const entries = Object.entries(v).map(([k, x]) => [k, build(x, [...at, k])] as const);
       return (s) => Object.fromEntries(entries.map(([k, f]) => [k, f(s)]));
     }
     return () => v;
   };
-  const render = build(value);
+  const render = build(value, []);
   return { refs, render };
 }
