@@ -55,7 +55,7 @@ test('a failed optional backend: 200, its key null or its fallback, x-gatehouse-
   assert.deepEqual(timing(r.headers['server-timing']), { user: '200', orders: '500', payments: '503 unavailable', root: '200' });
 });
 
-test('an optional backend past its own timeout is null; the route still answers', async (t) => {
+test('RELIABILITY 36: an optional backend past its own timeout is null; the route still answers with per-part status', async (t) => {
   const slow = hanging();
   const { gw } = await aggregateSetup(
     t,
@@ -108,7 +108,7 @@ test('a failed required backend: 502 problem+json listing each failed part with 
   assert.equal(timing(r.headers['server-timing']).orders, '503');
 });
 
-test('a required backend that times out: 504 UPSTREAM_TIMEOUT, and outstanding calls are cancelled', async (t) => {
+test('RELIABILITY 36: a required backend that never answers ends in 504 UPSTREAM_TIMEOUT at the deadline, and outstanding calls are cancelled', async (t) => {
   const slowUsers = hanging();
   const slowOrders = hanging();
   const { gw } = await aggregateSetup(
