@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { request } from 'undici';
 import { aggregateSetup, barrier, get, json } from './helpers.js';
 
 test('independent backends run in parallel: both origins hold a request at the same moment', async (t) => {
@@ -173,4 +174,22 @@ test('template builds the final body from shaped parts and request values', asyn
   const r = await get(`${gw.url}/d/7`);
   assert.equal(r.status, 200);
   assert.deepEqual(r.body, { who: 'Ann', greeting: 'hello Ann (7)', orders: [{ id: 1 }, { id: 2 }], ids: [1, 2] });
+});
+
+test('HEAD on an aggregate route answers the GET headers without a body', async (t) => {
+  const { gw, origins } = await aggregateSetup(
+    t,
+    { users: (_q, res) => json(res, { name: 'Ann' }) },
+    `  - id: d
+    match: { path: /d, methods: [GET] }
+    aggregate:
+      backends:
+        - { service: users, path: /u, as: user }
+`,
+  );
+  const res = await request(`${gw.url}/d`, { method: 'HEAD' });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['x-gatehouse-completed'], 'true');
+  assert.equal(await res.body.text(), '');
+  assert.equal(origins.users!.seen[0]!.method, 'GET');
 });
