@@ -1,4 +1,5 @@
 /** The aggregate target: one request fans out to several services and their answers compose into one. */
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { RouteEntry } from '../../config/snapshot.js';
@@ -53,6 +54,8 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
 
   return async function aggregate(request: FastifyRequest, reply: FastifyReply) {
     const aborter = new AbortController();
+    // One listener per running call; a wide fan-out is not a leak.
+    setMaxListeners(plan.backends.length + 10, aborter.signal);
     const onClose = () => {
       if (!reply.raw.writableFinished) aborter.abort('client' satisfies AbortReason);
     };
@@ -93,7 +96,7 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
 
     reply.header('server-timing', results.map(timingEntry).join(', '));
     const complete = results.every((r) => r.outcome === 'ok');
-    reply.header('x-gatehouse-completed', String(complete));
+    reply.header('x-gatehouse-completed', String(complete && !cause));
     if (cause) {
       const code = cause.outcome === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'BAD_GATEWAY';
       const parts = results.filter((r) => r.outcome !== 'ok').map(partReport);
@@ -108,6 +111,7 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
       plan.conflict,
     );
     if (!composed.ok) {
+      reply.header('x-gatehouse-completed', 'false');
       return sendProblem(request, reply, 'BAD_GATEWAY', `parts ${composed.between[0]} and ${composed.between[1]} both set "${composed.key}" (route ${route.id} has conflict: error)`, {
         fields: { conflict: { key: composed.key, between: composed.between } },
       });

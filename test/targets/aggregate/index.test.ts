@@ -120,6 +120,7 @@ test('conflict: error (the default) answers 502 problem+json naming the key and 
   assert.equal(r.body.code, 'BAD_GATEWAY');
   assert.equal(r.body.requestId, r.headers['x-request-id']);
   assert.deepEqual(r.body.conflict, { key: 'k', between: ['backends[0]', 'backends[1]'] });
+  assert.equal(r.headers['x-gatehouse-completed'], 'false');
 });
 
 test('select keeps nesting and applies per array element; omit, rename and target shape parts', async (t) => {
