@@ -102,25 +102,24 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
       const parts = results.filter((r) => r.outcome !== 'ok').map(partReport);
       return sendProblem(request, reply, code, `required part ${cause.backend.label} of route ${route.id}: ${cause.detail ?? cause.outcome}`, { fields: { parts } });
     }
-    const composed = compose(
-      results.map((r) => ({
-        as: r.backend.config.as,
-        label: r.backend.label,
-        value: r.outcome === 'ok' ? r.value : (r.backend.config.fallback ?? null),
-      })),
-      plan.conflict,
-    );
-    if (!composed.ok) {
-      reply.header('x-gatehouse-completed', 'false');
-      return sendProblem(request, reply, 'BAD_GATEWAY', `parts ${composed.between[0]} and ${composed.between[1]} both set "${composed.key}" (route ${route.id} has conflict: error)`, {
-        fields: { conflict: { key: composed.key, between: composed.between } },
-      });
-    }
-    let body: unknown = composed.body;
+    const valueOf = (r: PartResult) => (r.outcome === 'ok' ? r.value : (r.backend.config.fallback ?? null));
+    let body: unknown;
     if (plan.template) {
-      const shaped = new Map<string, unknown>();
-      for (const [k, v] of Object.entries(composed.body)) shaped.set(k, v);
-      body = plan.template.render({ request, body: clientBody?.json, parts: shaped });
+      // The template reads the named parts (shaped, or null/fallback when an optional one failed).
+      const parts = new Map(results.map((r) => [r.backend.config.as, valueOf(r)]));
+      body = plan.template.render({ request, body: clientBody?.json, parts });
+    } else {
+      const composed = compose(
+        results.map((r) => ({ as: r.backend.config.as, label: r.backend.label, value: valueOf(r) })),
+        plan.conflict,
+      );
+      if (!composed.ok) {
+        reply.header('x-gatehouse-completed', 'false');
+        return sendProblem(request, reply, 'BAD_GATEWAY', `parts ${composed.between[0]} and ${composed.between[1]} both set "${composed.key}" (route ${route.id} has conflict: error)`, {
+          fields: { conflict: { key: composed.key, between: composed.between } },
+        });
+      }
+      body = composed.body;
     }
     return reply.code(200).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body));
   };

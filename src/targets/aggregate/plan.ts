@@ -148,6 +148,9 @@ export function planAggregate(config: AggregateConfig, routePath: string): { pla
   let template: ValueTemplate | undefined;
   if (config.template !== undefined) {
     template = compileValue(config.template);
+    config.backends.forEach((b, i) => {
+      if (b.as === '.') problems.push({ path: ['backends', i, 'as'], message: 'with a template, a part merged into the root is never used; give it a name and read it in the template' });
+    });
     for (const { ref, at } of template.refs) {
       if (ref.root === 'body') readsBody = true;
       checkRef(ref, ['template', ...at]);

@@ -152,12 +152,13 @@ test('select keeps nesting and applies per array element; omit, rename and targe
   });
 });
 
-test('template builds the final body from shaped parts and request values', async (t) => {
+test('template builds the final body from shaped parts, fallbacks and request values', async (t) => {
   const { gw } = await aggregateSetup(
     t,
     {
       users: (_q, res) => json(res, { name: 'Ann', id: 7 }),
       orders: (_q, res) => json(res, [{ id: 1 }, { id: 2 }]),
+      payments: (_q, res) => json(res, {}, 500),
     },
     `  - id: d
     match: { path: /d/:userId }
@@ -165,7 +166,9 @@ test('template builds the final body from shaped parts and request values', asyn
       backends:
         - { service: users, path: /u, as: user }
         - { service: orders, path: /o, as: orders, select: [id] }
+        - { service: payments, path: /p, as: payments, optional: true, fallback: { balance: 0 } }
       template:
+        balance: "{payments.balance}"
         who: "{user.name}"
         greeting: "hello {user.name} ({params.userId})"
         orders: "{orders}"
@@ -174,7 +177,8 @@ test('template builds the final body from shaped parts and request values', asyn
   );
   const r = await get(`${gw.url}/d/7`);
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { who: 'Ann', greeting: 'hello Ann (7)', orders: [{ id: 1 }, { id: 2 }], ids: [1, 2] });
+  assert.deepEqual(r.body, { balance: 0, who: 'Ann', greeting: 'hello Ann (7)', orders: [{ id: 1 }, { id: 2 }], ids: [1, 2] });
+  assert.equal(r.headers['x-gatehouse-completed'], 'false');
 });
 
 test('HEAD on an aggregate route answers the GET headers without a body', async (t) => {

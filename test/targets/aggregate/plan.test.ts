@@ -90,7 +90,7 @@ test('unknown references, unknown path parameters and unknown services are error
   ]);
 });
 
-test('repeated or reserved `as` names, a bad conflict policy and body with forwardBody are errors', async () => {
+test('repeated or reserved `as` names, a bad conflict policy, body with forwardBody and a root part beside a template are errors', async () => {
   const errors = await errorsOf(`  - id: dash
     match: { path: /dash }
     aggregate:
@@ -108,11 +108,14 @@ test('repeated or reserved `as` names, a bad conflict policy and body with forwa
         - { service: orders, path: /o, as: user }
         - { service: orders, path: /o, as: params }
         - { service: orders, method: POST, path: /o, as: o, body: {}, forwardBody: true }
+        - { service: orders, path: /o, as: . }
+      template: { x: "{o}" }
 `);
   assert.deepEqual(more, [
     'routes.d/a.yaml:14:40 routes[0].aggregate.backends[1].as: "user" is already the as of backends[0]',
     'routes.d/a.yaml:15:40 routes[0].aggregate.backends[2].as: "params" is reserved for request values; choose another name',
     'routes.d/a.yaml:16:71 routes[0].aggregate.backends[3].forwardBody: use either body or forwardBody, not both',
+    'routes.d/a.yaml:17:40 routes[0].aggregate.backends[4].as: with a template, a part merged into the root is never used; give it a name and read it in the template',
   ]);
 });
 
