@@ -46,6 +46,7 @@ const lines = [
   `curl -s '${g}/api/orders?user=1'`,
   `curl -s -X POST ${g}/api/orders -H 'x-tenant: acme' -H 'content-type: application/json' -d '{"item":"book"}'`,
   `curl -s ${g}/api/payments/acc-1 -H 'x-api-version: 1'`,
+  `curl -s ${g}/api/dashboard/1`,
   `curl -s -i -X DELETE ${g}/api/users/1`,
   `curl -s ${a}/routes`,
   `curl -s ${a}/services`,

@@ -10,6 +10,7 @@ import type { PluginRouteInfo } from './plugins/define.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
+import { createAggregateHandler } from './targets/aggregate/index.js';
 import { createProxyHandler } from './targets/proxy.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
@@ -144,7 +145,6 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
     }
     chains.set(route.id, active);
-    const service = services.get(route.upstream!.service)!;
     const methods = explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
     // Methods a plugin answers itself (cors preflight: OPTIONS), unless another route on this path lists them.
     const constraints = table.constraints.forRoute(route.match) ?? {};
@@ -155,12 +155,16 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       pluginMethods.add(slot);
       methods.push(m);
     }
+    const untrustedClients = settings.server.trustProxy === false;
+    const handler = route.aggregatePlan
+      ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients })
+      : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
     app.route({
       method: methods,
       url: route.match.path,
       constraints,
       config: { routeId: route.id },
-      handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false, observer }),
+      handler,
       ...(hooks as Record<string, never>),
     });
   }

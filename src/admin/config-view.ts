@@ -22,8 +22,9 @@ export function configView(snapshot: Snapshot, generation: number): unknown {
       }),
     ),
     routes: snapshot.routes.map((r) => {
-      const { routePlugins, where, plugins, ...rest } = r;
+      const { routePlugins, where, plugins, aggregatePlan, ...rest } = r;
       void plugins;
+      void aggregatePlan; // derived from `aggregate`, which is shown as written
       return { ...(redact(rest) as object), plugins: routePlugins.map(plugin), at: `${where.file}:${where.line}:${where.col}` };
     }),
   };

@@ -2,7 +2,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { GatewayError, sendProblem } from '../errors.js';
-import { routeList } from '../cli/route-list.js';
+import { routeList, targetSummary } from '../cli/route-list.js';
 import { configView } from './config-view.js';
 import type { AdminSource } from './source.js';
 
@@ -42,7 +42,11 @@ export async function buildAdminApp(source: AdminSource, logger: FastifyBaseLogg
         host: r.match.host ?? null,
         path: r.match.path,
         headers: r.match.headers ?? {},
-        target: r.upstream ? { kind: 'proxy', service: r.upstream.service } : { kind: 'unknown' },
+        target: r.upstream
+          ? { kind: 'proxy', service: r.upstream.service }
+          : r.aggregatePlan
+            ? { kind: 'aggregate', services: r.aggregatePlan.services, summary: targetSummary(r) }
+            : { kind: 'unknown' },
         plugins: [...s.globalPlugins, ...r.routePlugins].map((p) => p.name),
         at: `${r.where.file}:${r.where.line}:${r.where.col}`,
       })),

@@ -8,6 +8,19 @@ import { normalizeTarget } from '../routing/normalize-path.js';
 import { ROUTER_OPTIONS, RouteTable } from '../routing/route-table.js';
 import { buildPathBuilder } from '../routing/upstream-path.js';
 import { silentLogger } from './silent-logger.js';
+import type { AggregatePlan } from '../targets/aggregate/plan.js';
+
+/** The target lines of an aggregate route: its services, then each backend with what it waits for. */
+function explainAggregate(plan: AggregatePlan, snapshot: Snapshot): string[] {
+  const lines = [`target   aggregate -> ${plan.services.join(', ')}  timeout ${plan.timeout}ms  conflict ${plan.conflict}`];
+  for (const b of plan.backends) {
+    const svc = snapshot.services.get(b.config.service);
+    const waits = b.deps.length ? `  after ${b.deps.map((d) => plan.backends[d]!.label).join(', ')}` : '';
+    const timeout = b.config.timeout ?? svc?.timeout;
+    lines.push(`  ${b.config.as.padEnd(12)} ${b.config.method} ${b.config.service} ${b.config.path}${b.config.optional ? '  optional' : ''}  timeout ${timeout}ms${waits}`);
+  }
+  return lines;
+}
 
 export interface ExplainRequest {
   method: string;
@@ -88,6 +101,10 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   if (step === 0) lines.push('  (none)');
   const skipped = perPlugin.filter((p) => p.hooks.length === 0);
   if (skipped.length > 0) lines.push(`  configured but inactive for this route: ${skipped.map((p) => p.name).join(', ')}`);
+  if (route.aggregatePlan) {
+    lines.push(...explainAggregate(route.aggregatePlan, snapshot));
+    return { matched: true, lines };
+  }
   const up = route.upstream!;
   const svc = snapshot.services.get(up.service)!;
   const q = n.url.indexOf('?');

@@ -14,6 +14,7 @@ import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
 import { checkBalancing } from './service-checks.js';
+import { planAggregate, type AggregatePlan } from '../targets/aggregate/plan.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -253,12 +254,18 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         issues.push(source.issue([...p, targets[1]!], `has more than one target (${targets.join(', ')}); keep one`));
         return;
       }
-      if (route.aggregate !== undefined || route.grpc !== undefined) {
+      if (route.grpc !== undefined) {
         issues.push(source.issue([...p, targets[0]!], `${targets[0]} targets are not available in this version of gatehouse`));
         return;
       }
-      const up = route.upstream!;
-      if (up.stripPrefix !== undefined && up.rewrite !== undefined) {
+      let aggregatePlan: AggregatePlan | undefined;
+      if (route.aggregate !== undefined) {
+        const planned = planAggregate(route.aggregate, route.match.path);
+        for (const problem of planned.problems) issues.push(source.issue([...p, 'aggregate', ...problem.path], problem.message));
+        aggregatePlan = planned.plan;
+      }
+      const up = route.upstream;
+      if (up?.stripPrefix !== undefined && up.rewrite !== undefined) {
         issues.push(source.issue([...p, 'upstream', 'rewrite'], 'use either stripPrefix or rewrite, not both'));
       }
       const fb = route.fallback;
@@ -268,7 +275,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
       const methods = route.match.methods ?? HTTP_METHODS;
       routes.push({
-        value: Object.freeze({ ...route, methods, routePlugins, where: whereOf(source, p) }),
+        value: Object.freeze({ ...route, methods, routePlugins, where: whereOf(source, p), ...(aggregatePlan ? { aggregatePlan } : {}) }),
         source,
         path: p,
       });
@@ -281,6 +288,11 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     if (svc !== undefined && !services.has(svc)) {
       issues.push(r.source.issue([...r.path, 'upstream', 'service'], `unknown service "${svc}"${didYouMean(svc, services.keys())}`));
     }
+    r.value.aggregate?.backends.forEach((b, i) => {
+      if (!services.has(b.service)) {
+        issues.push(r.source.issue([...r.path, 'aggregate', 'backends', i, 'service'], `unknown service "${b.service}"${didYouMean(b.service, services.keys())}`));
+      }
+    });
   }
   checkRoutePatterns(routes, issues);
 

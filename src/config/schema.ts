@@ -364,12 +364,73 @@ export const Upstream = Type.Object(
   Strict,
 );
 
+// The `aggregate` target of a route: backends fanned out in a dependency graph and composed into one answer.
+// A header field name (RFC 9110 token).
+const HEADER_NAME = '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$';
+
+export const AGGREGATE_CONFLICTS = ['error', 'first', 'last', 'deep-merge'] as const;
+
+export const AggregateBackend = Type.Object(
+  {
+    service: Type.String({ minLength: 1 }),
+    /** Upstream path (and optional query), a template: `/users/{params.userId}`, `/payments/{user.accountId}`. */
+    path: Type.String({ pattern: '^/', errorMessage: 'must start with /' }),
+    /** Default GET, whatever the client's method. */
+    method: Type.Union(HTTP_METHODS.map((m) => Type.Literal(m)), { default: 'GET', errorMessage: `must be one of ${HTTP_METHODS.join(', ')}` }),
+    /** Query parameters added to the path's own, values are templates. */
+    query: Type.Record(Type.String({ minLength: 1 }), Type.String(), { default: {} }),
+    /** Headers set on the backend request, values are templates. */
+    headers: Type.Record(Type.String({ pattern: HEADER_NAME, errorMessage: 'must be a header name' }), Type.String(), { default: {} }),
+    /** Client request headers copied to this backend (an allow-list); x-request-id and trace headers always go. */
+    forwardHeaders: Type.Array(Type.String({ pattern: HEADER_NAME, errorMessage: 'must be a header name' }), { default: [] }),
+    /** A JSON body for the backend; strings in it are templates (`"{user}"` alone places the whole value). */
+    body: Type.Optional(Type.Unknown()),
+    /** Send the client's request body to this backend as it came. */
+    forwardBody: Type.Boolean({ default: false }),
+    /** Key of this part in the answer; "." merges an object into the root. */
+    as: Type.String({ pattern: '^(\\.|[A-Za-z_][A-Za-z0-9_-]*)$', errorMessage: 'must be "." or a name of letters, digits, _ or - starting with a letter or _' }),
+    /** A failure of this backend leaves the part null (or `fallback`) instead of failing the request. */
+    optional: Type.Boolean({ default: false }),
+    /** This backend's own limit, inside the route's `timeout`; default: the service's timeout. */
+    timeout: Type.Optional(Duration()),
+    /** Picks a nested value of the response before select/omit/rename (dot path). */
+    target: Type.Optional(Type.String({ minLength: 1 })),
+    /** Dot paths to keep; nesting is kept (`b.c` gives `{ b: { c } }`); applies per element of arrays. */
+    select: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** Dot paths to remove. */
+    omit: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+    /** FROM: TO dot paths. */
+    rename: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }))),
+    /** The value of an optional backend that failed (default null). */
+    fallback: Type.Optional(Type.Unknown()),
+  },
+  Strict,
+);
+export type AggregateBackendConfig = StaticDecode<typeof AggregateBackend>;
+
+export const Aggregate = Type.Object(
+  {
+    /** The whole fan-out's deadline. */
+    timeout: Duration({ default: '10s' }),
+    /** What happens when parts merged into the root (`as: "."`) share a key. */
+    conflict: Type.Union(
+      AGGREGATE_CONFLICTS.map((c) => Type.Literal(c)),
+      { default: 'error', errorMessage: `must be one of ${AGGREGATE_CONFLICTS.join(', ')}` },
+    ),
+    backends: Type.Array(AggregateBackend, { minItems: 1 }),
+    /** The answer's body built from the parts: strings are templates, `"{user}"` alone places the whole part. */
+    template: Type.Optional(Type.Unknown()),
+  },
+  Strict,
+);
+export type AggregateConfig = StaticDecode<typeof Aggregate>;
+
 export const Route = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', errorMessage: 'must be letters, digits, _ . : or -, starting with a letter or digit' }),
     match: Match,
     upstream: Type.Optional(Upstream),
-    aggregate: Type.Optional(Type.Unknown()),
+    aggregate: Type.Optional(Aggregate),
     grpc: Type.Optional(Type.Unknown()),
     plugins: PluginList,
     /** What to answer when the service is unavailable or its circuit open. */

@@ -1,6 +1,7 @@
 /** The immutable result of loading every config file: what the gateway serves from. */
 import type { PluginDefinition } from '../plugins/define.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import type { AggregatePlan } from '../targets/aggregate/plan.js';
 import type { RedisSettings, RouteConfig, ServiceConfig, Settings } from './schema.js';
 
 export interface Where {
@@ -40,6 +41,8 @@ export interface RouteEntry extends RouteConfig {
   readonly where: Where;
   readonly methods: readonly string[];
   readonly routePlugins: readonly PluginUse[];
+  /** For an aggregate route: its backends' dependency graph and compiled templates. */
+  readonly aggregatePlan?: AggregatePlan;
 }
 
 export interface Snapshot {
