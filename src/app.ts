@@ -9,6 +9,7 @@ import { buildChain } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
+import { createGrpcHandler } from './targets/grpc/index.js';
 import { createProxyHandler } from './targets/proxy.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
@@ -138,7 +139,7 @@ export async function buildApp({ snapshot, services, logger }: AppOptions): Prom
   const chains = new Map<string, readonly string[]>();
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
   for (const route of snapshot.routes) {
-    const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service };
+    const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
     const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
     const { hooks, active } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames);
     if (!ownLimit) {
@@ -146,13 +147,15 @@ export async function buildApp({ snapshot, services, logger }: AppOptions): Prom
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
     }
     chains.set(route.id, active);
-    const service = services.get(route.upstream!.service)!;
+    const service = services.get(route.grpcCall?.service ?? route.upstream!.service)!;
     app.route({
       method: explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods),
       url: route.match.path,
       constraints: table.constraints.forRoute(route.match) ?? {},
       config: { routeId: route.id },
-      handler: createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false }),
+      handler: route.grpcCall
+        ? createGrpcHandler(route.grpcCall, service)
+        : createProxyHandler(route, service, { untrustedClients: settings.server.trustProxy === false }),
       ...(hooks as Record<string, never>),
     });
   }

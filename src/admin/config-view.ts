@@ -22,7 +22,8 @@ export function configView(snapshot: Snapshot, generation: number): unknown {
       }),
     ),
     routes: snapshot.routes.map((r) => {
-      const { routePlugins, where, plugins, ...rest } = r;
+      // grpcCall holds parsed protobuf types (cyclic); the route's `grpc` config says the same.
+      const { routePlugins, where, plugins, grpcCall: _call, ...rest } = r;
       void plugins;
       return { ...(redact(rest) as object), plugins: routePlugins.map(plugin), at: `${where.file}:${where.line}:${where.col}` };
     }),

@@ -42,7 +42,11 @@ export async function buildAdminApp(source: AdminSource, logger: FastifyBaseLogg
         host: r.match.host ?? null,
         path: r.match.path,
         headers: r.match.headers ?? {},
-        target: r.upstream ? { kind: 'proxy', service: r.upstream.service } : { kind: 'unknown' },
+        target: r.grpcCall
+          ? { kind: 'grpc', service: r.grpcCall.service, method: r.grpcCall.name, streaming: r.grpcCall.serverStreaming }
+          : r.upstream
+            ? { kind: 'proxy', service: r.upstream.service }
+            : { kind: 'unknown' },
         plugins: [...s.globalPlugins, ...r.routePlugins].map((p) => p.name),
         at: `${r.where.file}:${r.where.line}:${r.where.col}`,
       })),

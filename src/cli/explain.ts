@@ -70,7 +70,7 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   const params = Object.entries(found.params);
   if (params.length > 0) lines.push(`params   ${params.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const uses = [...snapshot.globalPlugins, ...route.routePlugins];
-  const info = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service };
+  const info = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
   // Which hooks each plugin sets up, so the chain can be shown in the order it runs.
   const perPlugin: { name: string; global: boolean; hooks: string[] }[] = [];
   for (const [i, use] of uses.entries()) {
@@ -88,6 +88,13 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   if (step === 0) lines.push('  (none)');
   const skipped = perPlugin.filter((p) => p.hooks.length === 0);
   if (skipped.length > 0) lines.push(`  configured but inactive for this route: ${skipped.map((p) => p.name).join(', ')}`);
+  if (route.grpcCall) {
+    const call = route.grpcCall;
+    const svc = snapshot.services.get(call.service)!;
+    lines.push(`target   grpc -> service ${svc.name} (${svc.loadBalancer}: ${svc.targets.map((t) => t.url).join(', ')})`);
+    lines.push(`method   ${call.name}${call.serverStreaming ? ' (server stream: NDJSON, or SSE for Accept: text/event-stream)' : ''}  timeout ${call.timeout ?? svc.timeout}ms`);
+    return { matched: true, lines };
+  }
   const up = route.upstream!;
   const svc = snapshot.services.get(up.service)!;
   const q = n.url.indexOf('?');

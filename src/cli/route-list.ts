@@ -1,6 +1,12 @@
 /** `gatehouse routes`: the route table as text. */
-import type { Snapshot } from '../config/snapshot.js';
+import type { RouteEntry, Snapshot } from '../config/snapshot.js';
 import { HTTP_METHODS } from '../config/schema.js';
+
+/** What a route does, in one short cell: `proxy -> svc`, `grpc -> svc/pkg.Service/Method`. */
+export function targetLabel(r: RouteEntry): string {
+  if (r.grpcCall) return `grpc -> ${r.grpcCall.service}/${r.grpcCall.name}${r.grpcCall.serverStreaming ? ' (server stream)' : ''}`;
+  return r.upstream ? `proxy -> ${r.upstream.service}` : 'unknown';
+}
 
 export function routeList(snapshot: Snapshot): string[] {
   const rows = snapshot.routes.map((r) => [
@@ -8,7 +14,7 @@ export function routeList(snapshot: Snapshot): string[] {
     r.methods.length === HTTP_METHODS.length ? '*' : r.methods.join(','),
     r.match.host ?? '*',
     r.match.path + (r.match.headers ? ` [${Object.entries(r.match.headers).map(([k, v]) => `${k}=${v}`).join(' ')}]` : ''),
-    r.upstream ? `proxy -> ${r.upstream.service}` : 'unknown',
+    targetLabel(r),
   ]);
   const head = ['ID', 'METHODS', 'HOST', 'PATH', 'TARGET'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

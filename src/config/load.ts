@@ -11,6 +11,7 @@ import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
+import { resolveGrpcRoute, type PendingGrpcRoute, type ProtoCache } from '../targets/grpc/resolve.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -73,15 +74,19 @@ function targetsOf(service: { protocol: string; discovery: { static: readonly (s
       issues.push(source.issue(at, `"${spec.url}" is not a URL (write http://host:port)`));
       return;
     }
-    if (url.protocol !== `${service.protocol}:`) {
-      issues.push(source.issue(at, `target "${spec.url}" does not match the service protocol ${service.protocol}`));
+    const grpc = service.protocol === 'grpc';
+    const schemes = grpc ? ['http:', 'https:', 'grpc:', 'grpcs:'] : [`${service.protocol}:`];
+    if (!schemes.includes(url.protocol)) {
+      const hint = grpc ? ' (grpc targets are http:// or grpc:// for plaintext, https:// or grpcs:// for TLS)' : '';
+      issues.push(source.issue(at, `target "${spec.url}" does not match the service protocol ${service.protocol}${hint}`));
       return;
     }
-    if (url.pathname !== '/' || url.search) {
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search) {
       issues.push(source.issue(at, `target "${spec.url}" must not have a path or query (use upstream.rewrite)`));
       return;
     }
-    out.push({ url: url.origin, weight: spec.weight });
+    // grpc: and grpcs: are not special schemes, so URL has no origin for them.
+    out.push({ url: url.origin === 'null' ? `${url.protocol}//${url.host}` : url.origin, weight: spec.weight });
   });
   return out;
 }
@@ -159,6 +164,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const services = new Map<string, Placed<ServiceEntry>>();
   const routes: Placed<RouteEntry>[] = [];
   const routeIds = new Map<string, Placed<unknown>>();
+  const grpcRoutes: PendingGrpcRoute[] = [];
 
   for (const name of names) {
     const source = await readSource(path.join(routesDir, name), env, issues);
@@ -211,8 +217,18 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         issues.push(source.issue([...p, targets[1]!], `has more than one target (${targets.join(', ')}); keep one`));
         return;
       }
-      if (route.aggregate !== undefined || route.grpc !== undefined) {
+      if (route.aggregate !== undefined) {
         issues.push(source.issue([...p, targets[0]!], `${targets[0]} targets are not available in this version of gatehouse`));
+        return;
+      }
+      const methods = route.match?.methods ?? HTTP_METHODS;
+      if (route.grpc !== undefined) {
+        const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
+        grpcRoutes.push({ route, source, path: p, routePlugins, methods });
+        return;
+      }
+      if (!route.match) {
+        issues.push(source.issue(p, 'needs match'));
         return;
       }
       const up = route.upstream!;
@@ -220,9 +236,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         issues.push(source.issue([...p, 'upstream', 'rewrite'], 'use either stripPrefix or rewrite, not both'));
       }
       const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
-      const methods = route.match.methods ?? HTTP_METHODS;
       routes.push({
-        value: Object.freeze({ ...route, methods, routePlugins, where: whereOf(source, p) }),
+        value: Object.freeze({ ...route, match: route.match, methods, routePlugins, where: whereOf(source, p) }),
         source,
         path: p,
       });
@@ -236,6 +251,10 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       issues.push(r.source.issue([...r.path, 'upstream', 'service'], `unknown service "${svc}"${didYouMean(svc, services.keys())}`));
     }
   }
+  // grpc routes need every service (they may live in another file) and their protos.
+  const serviceEntries = new Map([...services].map(([k, v]) => [k, v.value]));
+  const protos: ProtoCache = new Map();
+  for (const pending of grpcRoutes) routes.push(...(await resolveGrpcRoute(pending, serviceEntries, protos, issues)));
   checkRoutePatterns(routes, issues);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);

@@ -121,7 +121,7 @@ export const Discovery = Type.Object(
 
 export const Service = Type.Object(
   {
-    protocol: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http', errorMessage: 'must be http or https' }),
+    protocol: Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc')], { default: 'http', errorMessage: 'must be http, https or grpc' }),
     discovery: Discovery,
     loadBalancer: Type.Union([Type.Literal('round-robin')], { default: 'round-robin', errorMessage: 'must be round-robin' }),
     /** Time allowed for the upstream's response headers, and the longest pause while its body streams. */
@@ -171,18 +171,49 @@ export const Upstream = Type.Object(
   Strict,
 );
 
+const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', errorMessage: 'must be a header name' });
+
+/** REST -> gRPC: one method (`method`), or every google.api.http-annotated method (`annotations: true`). */
+export const GrpcTarget = Type.Object(
+  {
+    /** A service with protocol: grpc. */
+    service: Type.String({ minLength: 1 }),
+    /** The .proto file, relative to the route file's directory. */
+    proto: Type.String({ minLength: 1 }),
+    method: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*$', errorMessage: 'must be pkg.Service/Method' })),
+    annotations: Type.Optional(Type.Boolean()),
+    /** Path prefix of every annotated route. */
+    prefix: Type.String({ pattern: '^/', errorMessage: 'must start with /', default: '/' }),
+    /** Route-level override of the service's timeout; sent as grpc-timeout. */
+    timeout: Type.Optional(Duration()),
+    metadata: Type.Object(
+      {
+        /** Request headers sent as gRPC metadata (x-request-id and traceparent always are). */
+        request: Type.Array(HeaderName, { default: [] }),
+        /** Response metadata keys copied to response headers. */
+        response: Type.Array(HeaderName, { default: [] }),
+      },
+      { ...Strict, default: {} },
+    ),
+  },
+  Strict,
+);
+
 export const Route = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', errorMessage: 'must be letters, digits, _ . : or -, starting with a letter or digit' }),
-    match: Match,
+    /** Required except on `grpc: { annotations: true }` routes, whose paths come from the proto. */
+    match: Type.Optional(Match),
     upstream: Type.Optional(Upstream),
     aggregate: Type.Optional(Type.Unknown()),
-    grpc: Type.Optional(Type.Unknown()),
+    grpc: Type.Optional(GrpcTarget),
     plugins: PluginList,
   },
   Strict,
 );
 export type RouteConfig = StaticDecode<typeof Route>;
+export type MatchConfig = StaticDecode<typeof Match>;
+export type GrpcTargetConfig = StaticDecode<typeof GrpcTarget>;
 
 export const RouteFile = Type.Object(
   {

@@ -1,7 +1,8 @@
 /** The immutable result of loading every config file: what the gateway serves from. */
 import type { PluginDefinition } from '../plugins/define.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { RouteConfig, ServiceConfig, Settings } from './schema.js';
+import type { GrpcCall } from '../targets/grpc/binding.js';
+import type { MatchConfig, RouteConfig, ServiceConfig, Settings } from './schema.js';
 
 export interface Where {
   readonly file: string;
@@ -34,6 +35,10 @@ export interface ServiceEntry extends ServiceConfig {
 }
 
 export interface RouteEntry extends RouteConfig {
+  /** Always set: `grpc: { annotations: true }` routes get one entry per google.api.http rule. */
+  readonly match: MatchConfig;
+  /** The gRPC method a grpc route calls and how the REST request binds to it. */
+  readonly grpcCall?: GrpcCall;
   readonly where: Where;
   readonly methods: readonly string[];
   readonly routePlugins: readonly PluginUse[];
