@@ -1,7 +1,7 @@
 /** buildApp(snapshot): one Fastify route per config route, its plugin chain as route hooks, its target as handler. */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Snapshot, RouteEntry } from './config/snapshot.js';
 import { bodyLimitHooks } from './body-limit.js';
 import { ERRORS, GatewayError, sendProblem } from './errors.js';
@@ -10,6 +10,7 @@ import type { PluginRouteInfo } from './plugins/define.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
+import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
 import { createProxyHandler } from './targets/proxy.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
@@ -54,6 +55,10 @@ export interface GatewayApp {
   table: RouteTable<RouteEntry>;
   /** Active plugin names per route id, in run order. */
   chains: ReadonlyMap<string, readonly string[]>;
+}
+
+async function dropIngressHeader(request: FastifyRequest): Promise<void> {
+  delete request.headers[INGRESS_HEADER];
 }
 
 export async function buildApp({ snapshot, services, logger }: AppOptions): Promise<GatewayApp> {
@@ -146,6 +151,8 @@ export async function buildApp({ snapshot, services, logger }: AppOptions): Prom
       (hooks.onRequest ??= []).unshift(globalLimit.onRequest);
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
     }
+    // gRPC ingress: the secret header that let the gateway's own gRPC server in goes no further.
+    if (route.ingress) (hooks.onRequest ??= []).unshift(dropIngressHeader);
     chains.set(route.id, active);
     const service = services.get(route.grpcCall?.service ?? route.upstream!.service)!;
     app.route({

@@ -19,6 +19,7 @@ import { describeService } from './admin/describe.js';
 import type { AdminSource, ServiceReport } from './admin/source.js';
 import { watchConfig } from './config/watch.js';
 import type { UpstreamService } from './upstream/service.js';
+import { GrpcIngress } from './targets/grpc/ingress.js';
 
 export interface GatewayOptions extends LoadOptions {
   logger: FastifyBaseLogger;
@@ -29,6 +30,8 @@ export interface GatewayOptions extends LoadOptions {
   adminPort?: number;
   /** Reload when a config file changes (the CLI turns this on). */
   watch?: boolean;
+  /** Overrides grpcServer.port (0 = any free port; tests). */
+  grpcPort?: number;
   /** Serve the admin API from this process (false in cluster workers: the primary serves it). */
   admin?: boolean;
 }
@@ -54,6 +57,8 @@ export class Gateway implements AdminSource {
   private reloading: Promise<ReloadResult> | undefined;
   private admin: FastifyInstance | undefined;
   private stopWatching: (() => void) | undefined;
+  private grpcIngress: GrpcIngress | undefined;
+  private grpcPort: number | undefined;
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -67,6 +72,7 @@ export class Gateway implements AdminSource {
     gw.current = (await gw.build(snapshot)).gen;
     try {
       await gw.listen();
+      if (snapshot.grpcServer) await gw.listenGrpc(snapshot.grpcServer);
       if (options.admin !== false && snapshot.settings.admin.enabled) await gw.listenAdmin();
     } catch (err) {
       await gw.close(0);
@@ -79,6 +85,32 @@ export class Gateway implements AdminSource {
       });
     }
     return gw;
+  }
+
+  /** gRPC ingress: its methods are fixed at start; which route serves each follows reloads. */
+  private async listenGrpc(config: NonNullable<Snapshot['grpcServer']>): Promise<void> {
+    this.grpcIngress = new GrpcIngress(config.protos, {
+      logger: this.logger,
+      acquire: () => {
+        const gen = this.current;
+        gen.inflight++;
+        return {
+          app: gen.built.app,
+          snapshot: gen.snapshot,
+          done: () => {
+            gen.inflight--;
+            if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
+          },
+        };
+      },
+    });
+    this.grpcPort = await this.grpcIngress.listen(this.options.host ?? config.host, this.options.grpcPort ?? config.port);
+    this.logger.info({ address: this.options.host ?? config.host, port: this.grpcPort }, 'gRPC ingress listening');
+  }
+
+  /** The gRPC ingress port, when grpcServer is configured. */
+  grpcAddress(): number | undefined {
+    return this.grpcPort;
   }
 
   private async listenAdmin(): Promise<void> {
@@ -211,7 +243,9 @@ export class Gateway implements AdminSource {
     this.draining = true;
     this.stopWatching?.();
     await this.admin?.close().catch(() => undefined);
+    const grpcClosed = this.grpcIngress?.close(graceMs);
     if (!this.server?.listening) {
+      await grpcClosed;
       await this.serviceSet.close();
       return;
     }
@@ -221,6 +255,7 @@ export class Gateway implements AdminSource {
     deadline.unref();
     await closed;
     clearTimeout(deadline);
+    await grpcClosed;
     await this.current.built.app.close().catch(() => undefined);
     await this.serviceSet.close();
   }

@@ -12,6 +12,7 @@ import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
 import { resolveGrpcRoute, type PendingGrpcRoute, type ProtoCache } from '../targets/grpc/resolve.js';
+import { loadServerProtos, resolveIngressRoute } from '../targets/grpc/ingress-route.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -151,6 +152,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const globalPlugins =
     settings && settingsSource ? resolvePlugins(settings.globalPlugins, settingsSource, ['globalPlugins'], registry, issues) : [];
 
+  const grpcServerProtos =
+    settings?.grpcServer && settingsSource ? await loadServerProtos(settingsSource, settings.grpcServer.protos, issues) : undefined;
+
   // Route files, in name order.
   let names: string[] = [];
   try {
@@ -227,17 +231,24 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         grpcRoutes.push({ route, source, path: p, routePlugins, methods });
         return;
       }
-      if (!route.match) {
-        issues.push(source.issue(p, 'needs match'));
+      if (route.match?.grpc !== undefined) {
+        const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
+        const entry = resolveIngressRoute({ route, source, path: p, routePlugins }, grpcServerProtos, issues);
+        if (entry) routes.push({ value: entry, source, path: p });
         return;
       }
+      if (route.match?.path === undefined) {
+        issues.push(source.issue(route.match ? [...p, 'match'] : p, 'needs match.path'));
+        return;
+      }
+      const match = { ...route.match, path: route.match.path };
       const up = route.upstream!;
       if (up.stripPrefix !== undefined && up.rewrite !== undefined) {
         issues.push(source.issue([...p, 'upstream', 'rewrite'], 'use either stripPrefix or rewrite, not both'));
       }
       const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
       routes.push({
-        value: Object.freeze({ ...route, match: route.match, methods, routePlugins, where: whereOf(source, p) }),
+        value: Object.freeze({ ...route, match, methods, routePlugins, where: whereOf(source, p) }),
         source,
         path: p,
       });
@@ -269,5 +280,6 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     globalPlugins,
     registry,
     tls,
+    grpcServer: settings.grpcServer && grpcServerProtos ? { host: settings.grpcServer.host, port: settings.grpcServer.port, protos: grpcServerProtos } : undefined,
   });
 }

@@ -99,6 +99,18 @@ export const Settings = Type.Object(
       { ...Strict, default: {} },
     ),
     tracing: Type.Object({ enabled: Type.Boolean({ default: false }) }, { ...Strict, default: {} }),
+    /** gRPC ingress: serves the google.api.http-annotated methods of `protos` to gRPC clients. */
+    grpcServer: Type.Optional(
+      Type.Object(
+        {
+          host: Type.String({ default: '0.0.0.0' }),
+          port: Type.Integer({ minimum: 0, maximum: 65535, default: 50051 }),
+          /** .proto files, relative to gatehouse.yaml. */
+          protos: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+        },
+        Strict,
+      ),
+    ),
   },
   Strict,
 );
@@ -146,9 +158,14 @@ export const Service = Type.Object(
 );
 export type ServiceConfig = StaticDecode<typeof Service>;
 
+export const GRPC_METHOD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*$';
+
 export const Match = Type.Object(
   {
-    path: Type.String({ pattern: '^/', errorMessage: 'must start with /' }),
+    /** Required, except on gRPC ingress routes (`grpc` below). */
+    path: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /' })),
+    /** gRPC ingress: calls of this method (from gatehouse.yaml grpcServer.protos) go to the route's upstream. */
+    grpc: Type.Optional(Type.String({ pattern: GRPC_METHOD_PATTERN, errorMessage: 'must be pkg.Service/Method' })),
     methods: Type.Optional(Type.Array(Method, { minItems: 1, uniqueItems: true })),
     host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', errorMessage: 'must be a host name or *.domain' })),
     headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String())),
@@ -180,7 +197,7 @@ export const GrpcTarget = Type.Object(
     service: Type.String({ minLength: 1 }),
     /** The .proto file, relative to the route file's directory. */
     proto: Type.String({ minLength: 1 }),
-    method: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*$', errorMessage: 'must be pkg.Service/Method' })),
+    method: Type.Optional(Type.String({ pattern: GRPC_METHOD_PATTERN, errorMessage: 'must be pkg.Service/Method' })),
     annotations: Type.Optional(Type.Boolean()),
     /** Path prefix of every annotated route. */
     prefix: Type.String({ pattern: '^/', errorMessage: 'must start with /', default: '/' }),
@@ -213,6 +230,8 @@ export const Route = Type.Object(
 );
 export type RouteConfig = StaticDecode<typeof Route>;
 export type MatchConfig = StaticDecode<typeof Match>;
+/** The match of a route the HTTP router serves: it always has a path. */
+export type HttpMatch = MatchConfig & { readonly path: string };
 export type GrpcTargetConfig = StaticDecode<typeof GrpcTarget>;
 
 export const RouteFile = Type.Object(

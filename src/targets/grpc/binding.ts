@@ -45,3 +45,15 @@ export interface GrpcCall {
 export function pathFieldValue(field: PathField, params: Readonly<Record<string, string | undefined>>): string {
   return field.parts.map((p) => ('literal' in p ? p.literal : (params[p.param] ?? ''))).join('/');
 }
+
+/** A gRPC ingress route: calls of `name` become the HTTP request of `rule`. */
+export interface IngressCall {
+  /** "pkg.Service/Method". */
+  readonly name: string;
+  readonly requestType: protobuf.Type;
+  readonly responseType: protobuf.Type;
+  /** The google.api.http rule: method, template as written, body. */
+  readonly httpMethod: string;
+  readonly template: string;
+  readonly body: string;
+}

@@ -62,9 +62,10 @@ function durationFromJson(v: unknown): { seconds: string; nanos?: number } {
 
 const WRAPPERS = new Set(['DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue'].map((n) => `.google.protobuf.${n}`));
 
-/** A decoded message as proto3 JSON. */
-export function messageToJson(type: protobuf.Type, message: protobuf.Message): Json {
-  return convertOut(type, type.toObject(message, TO_OBJECT) as Record<string, unknown>);
+/** A decoded message as proto3 JSON; `defaults: false` leaves unset fields out. */
+export function messageToJson(type: protobuf.Type, message: protobuf.Message, options: { defaults?: boolean } = {}): Json {
+  const defaults = options.defaults ?? true;
+  return convertOut(type, type.toObject(message, { ...TO_OBJECT, defaults, arrays: defaults }) as Record<string, unknown>);
 }
 
 function convertOut(type: protobuf.Type, obj: Record<string, unknown>): Json {
@@ -100,8 +101,8 @@ export function fieldByJsonName(type: protobuf.Type, key: string): protobuf.Fiel
   return type.fieldsArray.find((f) => protobuf.util.camelCase(key) === f.name);
 }
 
-/** Converts proto3 JSON into the plain object protobufjs's fromObject takes; throws JsonMappingError. */
-export function jsonToPlain(type: protobuf.Type, value: unknown, at = ''): unknown {
+/** Converts proto3 JSON into the plain object protobufjs's fromObject takes; throws JsonMappingError. `lenient` skips unknown keys. */
+export function jsonToPlain(type: protobuf.Type, value: unknown, at = '', lenient = false): unknown {
   switch (type.fullName) {
     case '.google.protobuf.Timestamp':
       return timestampFromJson(value);
@@ -114,24 +115,27 @@ export function jsonToPlain(type: protobuf.Type, value: unknown, at = ''): unkno
   for (const [key, v] of Object.entries(value)) {
     const field = fieldByJsonName(type, key);
     const where = at ? `${at}.${key}` : key;
-    if (!field) throw new JsonMappingError(`${type.name} has no field "${where}"`);
-    out[field.name] = fieldFromJson(field, v, where);
+    if (!field) {
+      if (lenient) continue;
+      throw new JsonMappingError(`${type.name} has no field "${where}"`);
+    }
+    out[field.name] = fieldFromJson(field, v, where, lenient);
   }
   return out;
 }
 
-function fieldFromJson(field: protobuf.Field, v: unknown, where: string): unknown {
+function fieldFromJson(field: protobuf.Field, v: unknown, where: string, lenient: boolean): unknown {
   if (v === null) return undefined;
   const sub = field.resolvedType;
   if (field.map) {
     if (typeof v !== 'object' || Array.isArray(v)) throw new JsonMappingError(`${where} must be a JSON object`);
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, isType(sub) ? jsonToPlain(sub, x, `${where}.${k}`) : scalarFromJson(field, x, `${where}.${k}`)]));
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, isType(sub) ? jsonToPlain(sub, x, `${where}.${k}`, lenient) : scalarFromJson(field, x, `${where}.${k}`)]));
   }
   if (field.repeated) {
     if (!Array.isArray(v)) throw new JsonMappingError(`${where} must be a JSON array`);
-    return v.map((x, i) => (isType(sub) ? jsonToPlain(sub, x, `${where}[${i}]`) : scalarFromJson(field, x, `${where}[${i}]`)));
+    return v.map((x, i) => (isType(sub) ? jsonToPlain(sub, x, `${where}[${i}]`, lenient) : scalarFromJson(field, x, `${where}[${i}]`)));
   }
-  return isType(sub) ? jsonToPlain(sub, v, where) : scalarFromJson(field, v, where);
+  return isType(sub) ? jsonToPlain(sub, v, where, lenient) : scalarFromJson(field, v, where);
 }
 
 const INTS = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);

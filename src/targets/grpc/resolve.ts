@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type protobuf from 'protobufjs';
 import type { ConfigIssue, Segment } from '../../config/diagnostics.js';
-import type { MatchConfig, RouteConfig } from '../../config/schema.js';
+import type { HttpMatch, RouteConfig } from '../../config/schema.js';
 import type { PluginUse, RouteEntry, ServiceEntry } from '../../config/snapshot.js';
 import { displayPath, type SourceFile } from '../../config/source.js';
 import { didYouMean } from '../../config/suggest.js';
@@ -110,8 +110,12 @@ export async function resolveGrpcRoute(
   const where = (p: Segment[]) => ({ file: source.display, ...source.locate(p) });
   const base = { ...route, routePlugins: pending.routePlugins };
 
+  if (route.match?.grpc !== undefined) {
+    issues.push(source.issue([...pending.path, 'match', 'grpc'], 'match.grpc is for gRPC ingress routes with an upstream; a grpc route matches REST requests by path'));
+    return [];
+  }
   if (g.method !== undefined) {
-    if (!route.match) {
+    if (route.match?.path === undefined) {
       issues.push(source.issue(pending.path, 'needs match.path (or grpc.annotations: true)'));
       return [];
     }
@@ -124,11 +128,12 @@ export async function resolveGrpcRoute(
       issues.push(source.issue([...at, 'method'], `${g.method} takes a client stream; only unary and server-streaming methods can be called from REST`));
       return [];
     }
-    const { params } = patternParams(route.match.path);
+    const match = { ...route.match, path: route.match.path };
+    const { params } = patternParams(match.path);
     const binding: HttpBinding = {
       httpMethod: '*',
-      path: route.match.path,
-      template: route.match.path,
+      path: match.path,
+      template: match.path,
       pathFields: params.map((p) => ({ field: p, parts: [{ param: p }] })),
       body: '*',
       queryWithWholeBody: true,
@@ -141,7 +146,7 @@ export async function resolveGrpcRoute(
       }
     }
     if (!ok) return [];
-    return [{ value: Object.freeze({ ...base, match: route.match, methods: pending.methods, grpcCall: callOf(route, method, binding), where: where(pending.path) }), source, path: pending.path }];
+    return [{ value: Object.freeze({ ...base, match, methods: pending.methods, grpcCall: callOf(route, method, binding), where: where(pending.path) }), source, path: pending.path }];
   }
 
   if (route.match) {
@@ -162,7 +167,7 @@ export async function resolveGrpcRoute(
       if (!(['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'] as string[]).includes(binding.httpMethod)) return problem(`HTTP method ${binding.httpMethod} is not supported`);
       const bad = checkBinding(method.resolvedRequestType!, binding);
       if (bad) return problem(bad);
-      const match: MatchConfig = { path: binding.path, methods: [binding.httpMethod] as never[] };
+      const match: HttpMatch = { path: binding.path, methods: [binding.httpMethod] as never[] };
       const id = `${route.id}:${name}${i === 0 ? '' : `#${i + 1}`}`;
       out.push({
         value: Object.freeze({ ...base, id, match, methods: [binding.httpMethod], grpcCall: callOf(route, method, binding), where: where(at) }),
