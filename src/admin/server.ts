@@ -40,9 +40,12 @@ export async function buildAdminApp(source: AdminSource, logger: FastifyBaseLogg
         id: r.id,
         methods: r.methods,
         host: r.match.host ?? null,
-        path: r.match.path,
-        headers: r.match.headers ?? {},
-        target: r.grpcCall
+        path: r.ingress ? null : r.match.path,
+        // An ingress route's match header is the gateway's internal secret: never shown.
+        headers: r.ingress ? {} : (r.match.headers ?? {}),
+        target: r.ingress
+          ? { kind: 'grpc-ingress', method: r.ingress.name, service: r.upstream!.service, http: `${r.ingress.httpMethod} ${r.ingress.template}` }
+          : r.grpcCall
           ? { kind: 'grpc', service: r.grpcCall.service, method: r.grpcCall.name, streaming: r.grpcCall.serverStreaming }
           : r.upstream
             ? { kind: 'proxy', service: r.upstream.service }

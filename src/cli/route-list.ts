@@ -4,6 +4,7 @@ import { HTTP_METHODS } from '../config/schema.js';
 
 /** What a route does, in one short cell: `proxy -> svc`, `grpc -> svc/pkg.Service/Method`. */
 export function targetLabel(r: RouteEntry): string {
+  if (r.ingress) return `grpc ingress ${r.ingress.name} -> ${r.ingress.httpMethod} ${r.ingress.template} on ${r.upstream!.service}`;
   if (r.grpcCall) return `grpc -> ${r.grpcCall.service}/${r.grpcCall.name}${r.grpcCall.serverStreaming ? ' (server stream)' : ''}`;
   return r.upstream ? `proxy -> ${r.upstream.service}` : 'unknown';
 }
@@ -13,7 +14,7 @@ export function routeList(snapshot: Snapshot): string[] {
     r.id,
     r.methods.length === HTTP_METHODS.length ? '*' : r.methods.join(','),
     r.match.host ?? '*',
-    r.match.path + (r.match.headers ? ` [${Object.entries(r.match.headers).map(([k, v]) => `${k}=${v}`).join(' ')}]` : ''),
+    r.ingress ? `(gRPC ${r.ingress.name})` : r.match.path + (r.match.headers ? ` [${Object.entries(r.match.headers).map(([k, v]) => `${k}=${v}`).join(' ')}]` : ''),
     targetLabel(r),
   ]);
   const head = ['ID', 'METHODS', 'HOST', 'PATH', 'TARGET'];
