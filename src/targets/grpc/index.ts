@@ -14,6 +14,8 @@ import { errorCodeOf, statusName } from './status-map.js';
 import { buildRequestObject, encodeRequest, JsonMappingError } from './transcode.js';
 
 const identity = (b: Buffer): Buffer => b;
+/** grpc-js's message when no connection to the target could be made. */
+const NOT_CONNECTED = /^No connection established/;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 async function readBody(request: FastifyRequest): Promise<Buffer | undefined> {
@@ -90,42 +92,58 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
     }
     const deadline = new Date(Date.now() + Math.max(1, timeout - reply.elapsedTime));
     const metadata = metadataFor(request, call);
-    const target = service.pick(request);
-    if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
-    stateOf(request).target = target.url;
-    if (call.serverStreaming) return serverStream(request, reply, call, client(target), message, metadata, deadline, target, service.name);
+    if (call.serverStreaming) {
+      const target = service.pick(request);
+      if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
+      stateOf(request).target = target.url;
+      return serverStream(request, reply, call, client(target), message, metadata, deadline, target, service.name);
+    }
 
-    target.inflight++;
-    try {
-      const { response, trailers } = await new Promise<{ response: Buffer; trailers: grpc.Metadata }>((resolve, reject) => {
-        let header = new grpc.Metadata();
+    const unary = (target: UpstreamTarget) =>
+      new Promise<{ response: Buffer; headers: grpc.Metadata }>((resolve, reject) => {
+        let headers = new grpc.Metadata();
         const c = client(target).makeUnaryRequest(call.path, identity, identity, message, metadata, { deadline }, (err, value) => {
           if (err) reject(err);
-          else resolve({ response: value!, trailers: header });
+          else resolve({ response: value!, headers });
         });
         c.on('metadata', (md) => {
-          header = md;
+          headers = md;
         });
         reply.raw.once('close', () => {
           if (!reply.raw.writableFinished) c.cancel();
         });
       });
-      let json: unknown;
+
+    let tried: Set<UpstreamTarget> | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const target = service.pick(request, tried);
+      if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
+      stateOf(request).target = target.url;
+      target.inflight++;
       try {
-        json = decodeToJson(call, response);
+        const { response, headers } = await unary(target);
+        let json: unknown;
+        try {
+          json = decodeToJson(call, response);
+        } catch (err) {
+          return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
+        }
+        copyResponseMetadata(reply, call, headers);
+        return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
       } catch (err) {
-        return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
+        const e = err as grpc.ServiceError;
+        if (e.code === grpc.status.CANCELLED && reply.raw.destroyed) return reply;
+        // No connection could be made, so the call never reached a server: one more try, elsewhere.
+        if (attempt === 0 && e.code === grpc.status.UNAVAILABLE && NOT_CONNECTED.test(e.details ?? '') && service.list().length > 1) {
+          (tried ??= new Set()).add(target);
+          continue;
+        }
+        const { code, detail } = problemOfStatus(e, service.name);
+        if (e.metadata) copyResponseMetadata(reply, call, e.metadata);
+        return sendProblem(request, reply, code, detail);
+      } finally {
+        target.inflight--;
       }
-      copyResponseMetadata(reply, call, trailers);
-      return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
-    } catch (err) {
-      const e = err as grpc.ServiceError;
-      if (e.code === grpc.status.CANCELLED && reply.raw.destroyed) return reply;
-      const { code, detail } = problemOfStatus(e, service.name);
-      if (e.metadata) copyResponseMetadata(reply, call, e.metadata);
-      return sendProblem(request, reply, code, detail);
-    } finally {
-      target.inflight--;
     }
   };
 }

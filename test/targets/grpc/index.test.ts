@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
 import { request } from 'undici';
 import { startGateway } from '../../helpers/gateway.js';
 import { closedPort } from '../../helpers/upstream.js';
@@ -245,4 +244,17 @@ test('the client leaving cancels the gRPC call', async (t) => {
   await server.slowCancelled;
 });
 
-void grpc;
+
+test('a target that refuses connections is skipped: the call is tried once more on another target', async (t) => {
+  const server = await startInventory();
+  t.after(() => server.close());
+  const down = await closedPort();
+  const gw = await startGateway(grpcFiles([`grpc://127.0.0.1:${down}`, server.url], GET_ITEM));
+  t.after(() => gw.close());
+  for (let i = 0; i < 4; i++) {
+    const res = await request(`${gw.url}/api/shelves/s/items/x${i}`);
+    assert.equal(res.statusCode, 200, `request ${i}`);
+    await res.body.dump();
+  }
+  assert.equal(server.calls.length, 4);
+});

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, formatIssue } from '../../../src/config/diagnostics.js';
 import { loadConfig } from '../../../src/config/load.js';
+import { explain } from '../../../src/cli/explain.js';
 import { routeList } from '../../../src/cli/route-list.js';
 import { configDir } from '../../helpers/gateway.js';
 import { grpcFiles, INVENTORY_PROTO } from './inventory-server.js';
@@ -108,4 +109,17 @@ test('annotated methods expand to one route per http rule, listed as grpc target
   const table = routeList(snap).join('\n');
   assert.match(table, /catalog:shop\.v1\.Inventory\/GetItem +GET +\* +\/api\/v1\/shelves\/:g0\/items\/:g1 +grpc -> inventory\/shop\.v1\.Inventory\/GetItem/);
   assert.match(table, /grpc -> inventory\/shop\.v1\.Inventory\/ListItems \(server stream\)/);
+});
+
+test('gatehouse explain shows a grpc route\'s method and deadline', async (t) => {
+  const dir = await configDir(grpcFiles(target, `  - id: item
+    match: { path: /items/:sku, methods: [GET] }
+    grpc: { service: inventory, proto: ./protos/inventory.proto, method: shop.v1.Inventory/GetItem, timeout: 2s }
+`));
+  t.after(() => dir.cleanup());
+  const snap = await loadConfig({ configFile: dir.configFile });
+  const { matched, lines } = await explain(snap, { method: 'GET', url: '/items/abc', headers: {} });
+  assert.equal(matched, true);
+  assert.ok(lines.includes('target   grpc -> service inventory (round-robin: grpc://127.0.0.1:50051)'), lines.join('\n'));
+  assert.ok(lines.includes('method   shop.v1.Inventory/GetItem  timeout 2000ms'), lines.join('\n'));
 });
