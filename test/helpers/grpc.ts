@@ -60,15 +60,20 @@ export interface GrpcOrigin {
   close(): Promise<void>;
 }
 
-/** A plaintext gRPC server with `impl` for `serviceName`. */
-export async function startGrpcServer(root: protobuf.Root, serviceName: string, impl: grpc.UntypedServiceImplementation): Promise<GrpcOrigin> {
+/** A gRPC server with `impl` for `serviceName`; plaintext unless `credentials` says otherwise. */
+export async function startGrpcServer(
+  root: protobuf.Root,
+  serviceName: string,
+  impl: grpc.UntypedServiceImplementation,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<GrpcOrigin> {
   const server = new grpc.Server();
   server.addService(definitionOf(root, serviceName), impl);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
-    url: `grpc://127.0.0.1:${port}`,
+    url: `${credentials._isSecure() ? 'grpcs' : 'grpc'}://127.0.0.1:${port}`,
     port,
     server,
     close: async () => server.forceShutdown(),

@@ -24,7 +24,7 @@ export interface InventoryServer extends GrpcOrigin {
 type Call = grpc.ServerUnaryCall<Plain, Plain>;
 type Callback = grpc.sendUnaryData<Plain>;
 
-export async function startInventory(): Promise<InventoryServer> {
+export async function startInventory(credentials?: grpc.ServerCredentials): Promise<InventoryServer> {
   const root = await loadFixture('inventory.proto');
   const calls: SeenCall[] = [];
   let onSlowCancelled!: () => void;
@@ -81,7 +81,7 @@ export async function startInventory(): Promise<InventoryServer> {
       if (failWith) call.emit('error', { code: (grpc.status as unknown as Record<string, number>)[failWith], details: `stream failed after ${n}` });
       else call.end();
     },
-  });
+  }, credentials);
   return { ...origin, calls, slowCancelled };
 }
 
