@@ -13,6 +13,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json gatehouse.yaml ./
 COPY routes.d ./routes.d
 COPY plugins ./plugins
+COPY protos ./protos
 COPY examples ./examples
 USER node
 EXPOSE 8080 9901

@@ -12,6 +12,7 @@ import { listen } from './services/service.js';
 import { usersService } from './services/users.js';
 import { ordersService } from './services/orders.js';
 import { paymentsService } from './services/payments.js';
+import { inventoryService, listenGrpc } from './services/inventory.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const base = Number(process.env.DEMO_SERVICES_BASE ?? 3101);
@@ -24,9 +25,12 @@ const services: [string, Server, number][] = [
   ['payments', paymentsService(), base + 2],
 ];
 for (const [, server, p] of services) await listen(server, p);
+const inventory = await inventoryService();
+await listenGrpc(inventory, base + 3);
 process.env.USERS_URL ??= `http://127.0.0.1:${base}`;
 process.env.ORDERS_URL ??= `http://127.0.0.1:${base + 1}`;
 process.env.PAYMENTS_URL ??= `http://127.0.0.1:${base + 2}`;
+process.env.INVENTORY_URL ??= `grpc://127.0.0.1:${base + 3}`;
 
 const logger = createLogger(process.env.GATEHOUSE_LOG_LEVEL ?? 'warn');
 let gateway: Gateway;
@@ -48,10 +52,13 @@ const lines = [
   `curl -s ${g}/api/payments/acc-1 -H 'x-api-version: 1'`,
   `curl -s ${g}/api/dashboard/1`,
   `curl -s -i -X DELETE ${g}/api/users/1`,
+  `curl -s ${g}/api/inventory/sku-1`,
+  `curl -s '${g}/api/inventory?limit=1'`,
+  `curl -s -X POST ${g}/api/inventory/sku-3/reservations -H 'content-type: application/json' -d '{"quantity":"2"}'`,
   `curl -s ${a}/routes`,
   `curl -s ${a}/services`,
 ];
-console.log(`\nGatehouse demo: gateway on ${g}, admin on ${a}; services ${services.map(([n, , p]) => `${n}:${p}`).join(', ')}.`);
+console.log(`\nGatehouse demo: gateway on ${g}, admin on ${a}; services ${services.map(([n, , p]) => `${n}:${p}`).join(', ')}, inventory (gRPC):${base + 3}.`);
 console.log('Try:\n');
 for (const l of lines) console.log(`  ${l}`);
 console.log(`\nEdit routes.d/*.yaml and the gateway reloads by itself. Ctrl-C stops the demo.\n`);
@@ -60,6 +67,7 @@ console.log('demo ready');
 const stop = () => {
   void gateway.close(2000).then(() => {
     for (const [, s] of services) s.close();
+    inventory.forceShutdown();
     process.exit(0);
   });
 };

@@ -1,7 +1,7 @@
 /** buildApp(snapshot): one Fastify route per config route, its plugin chain as route hooks, its target as handler. */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Snapshot, RouteEntry } from './config/snapshot.js';
 import { bodyLimitHooks } from './body-limit.js';
 import { ERRORS, GatewayError, sendProblem } from './errors.js';
@@ -11,6 +11,8 @@ import type { SharedRedis } from './redis/shared-redis.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
 import { createAggregateHandler } from './targets/aggregate/index.js';
+import { createGrpcHandler } from './targets/grpc/index.js';
+import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
 import { createProxyHandler } from './targets/proxy.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
@@ -62,6 +64,10 @@ export interface GatewayApp {
   table: RouteTable<RouteEntry>;
   /** Active plugin names per route id, in run order. */
   chains: ReadonlyMap<string, readonly string[]>;
+}
+
+async function dropIngressHeader(request: FastifyRequest): Promise<void> {
+  delete request.headers[INGRESS_HEADER];
 }
 
 export async function buildApp({ snapshot, services, logger, tracer, redis }: AppOptions): Promise<GatewayApp> {
@@ -137,13 +143,15 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const explicitMethods = (path: string) => new Set(snapshot.routes.filter((r) => r.match.path === path).flatMap((r) => r.methods));
   const pluginMethods = new Set<string>();
   for (const route of snapshot.routes) {
-    const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service };
+    const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
     const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
     const { hooks, active, answersMethods } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames, redis);
     if (!ownLimit) {
       (hooks.onRequest ??= []).unshift(globalLimit.onRequest);
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
     }
+    // gRPC ingress: the secret header that let the gateway's own gRPC server in goes no further.
+    if (route.ingress) (hooks.onRequest ??= []).unshift(dropIngressHeader);
     chains.set(route.id, active);
     const methods = explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
     // Methods a plugin answers itself (cors preflight: OPTIONS), unless another route on this path lists them.
@@ -156,9 +164,11 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       methods.push(m);
     }
     const untrustedClients = settings.server.trustProxy === false;
-    const handler = route.aggregatePlan
-      ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients })
-      : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
+    const handler = route.grpcCall
+      ? createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!)
+      : route.aggregatePlan
+        ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients })
+        : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
     app.route({
       method: methods,
       url: route.match.path,

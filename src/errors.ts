@@ -21,6 +21,23 @@ export const ERRORS = {
   RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit store unavailable' },
   SHUTTING_DOWN: { status: 503, title: 'Gateway is shutting down' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
+  // gRPC statuses as grpc-gateway maps them (src/targets/grpc/status-map.ts).
+  GRPC_CANCELLED: { status: 499, title: 'gRPC call cancelled' },
+  GRPC_UNKNOWN: { status: 500, title: 'gRPC unknown error' },
+  GRPC_INVALID_ARGUMENT: { status: 400, title: 'gRPC invalid argument' },
+  GRPC_DEADLINE_EXCEEDED: { status: 504, title: 'gRPC deadline exceeded' },
+  GRPC_NOT_FOUND: { status: 404, title: 'gRPC not found' },
+  GRPC_ALREADY_EXISTS: { status: 409, title: 'gRPC already exists' },
+  GRPC_PERMISSION_DENIED: { status: 403, title: 'gRPC permission denied' },
+  GRPC_RESOURCE_EXHAUSTED: { status: 429, title: 'gRPC resource exhausted' },
+  GRPC_FAILED_PRECONDITION: { status: 400, title: 'gRPC failed precondition' },
+  GRPC_ABORTED: { status: 409, title: 'gRPC aborted' },
+  GRPC_OUT_OF_RANGE: { status: 400, title: 'gRPC out of range' },
+  GRPC_UNIMPLEMENTED: { status: 501, title: 'gRPC method not implemented' },
+  GRPC_INTERNAL: { status: 500, title: 'gRPC internal error' },
+  GRPC_UNAVAILABLE: { status: 503, title: 'gRPC service unavailable' },
+  GRPC_DATA_LOSS: { status: 500, title: 'gRPC data loss' },
+  GRPC_UNAUTHENTICATED: { status: 401, title: 'gRPC unauthenticated' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -23,6 +23,7 @@ import { watchConfig } from './config/watch.js';
 import { addTargetStateSource, collectProcessMetrics, configGeneration, lastReloadSuccess, metricsText, reloads, type TargetState } from './observability/metrics.js';
 import { createTracer, type RequestTracer } from './observability/tracing.js';
 import type { UpstreamService } from './upstream/service.js';
+import { GrpcIngress } from './targets/grpc/ingress.js';
 
 export interface GatewayOptions extends LoadOptions {
   logger: FastifyBaseLogger;
@@ -33,6 +34,8 @@ export interface GatewayOptions extends LoadOptions {
   adminPort?: number;
   /** Reload when a config file changes (the CLI turns this on). */
   watch?: boolean;
+  /** Overrides grpcServer.port (0 = any free port; tests). */
+  grpcPort?: number;
   /** Serve the admin API from this process (false in cluster workers: the primary serves it). */
   admin?: boolean;
 }
@@ -70,6 +73,8 @@ export class Gateway implements AdminSource {
   /** The one Redis connection all plugins share (absent without `redis` in gatehouse.yaml). */
   private redis: RedisConnection | undefined;
   private redisSettings = 'null';
+  private grpcIngress: GrpcIngress | undefined;
+  private grpcPort: number | undefined;
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -89,6 +94,7 @@ export class Gateway implements AdminSource {
     gw.stopStateSource = addTargetStateSource(() => gw.targetStates());
     try {
       await gw.listen();
+      if (snapshot.grpcServer) await gw.listenGrpc(snapshot.grpcServer);
       if (options.admin !== false && snapshot.settings.admin.enabled) await gw.listenAdmin();
     } catch (err) {
       await gw.close(0);
@@ -101,6 +107,32 @@ export class Gateway implements AdminSource {
       });
     }
     return gw;
+  }
+
+  /** gRPC ingress: its methods are fixed at start; which route serves each follows reloads. */
+  private async listenGrpc(config: NonNullable<Snapshot['grpcServer']>): Promise<void> {
+    this.grpcIngress = new GrpcIngress(config.protos, {
+      logger: this.logger,
+      acquire: () => {
+        const gen = this.current;
+        gen.inflight++;
+        return {
+          app: gen.built.app,
+          snapshot: gen.snapshot,
+          done: () => {
+            gen.inflight--;
+            if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
+          },
+        };
+      },
+    });
+    this.grpcPort = await this.grpcIngress.listen(this.options.host ?? config.host, this.options.grpcPort ?? config.port);
+    this.logger.info({ address: this.options.host ?? config.host, port: this.grpcPort }, 'gRPC ingress listening');
+  }
+
+  /** The gRPC ingress port, when grpcServer is configured. */
+  grpcAddress(): number | undefined {
+    return this.grpcPort;
   }
 
   private async listenAdmin(): Promise<void> {
@@ -280,7 +312,9 @@ export class Gateway implements AdminSource {
     this.stopWatching?.();
     this.stopStateSource?.();
     await this.admin?.close().catch(() => undefined);
+    const grpcClosed = this.grpcIngress?.close(graceMs);
     if (!this.server?.listening) {
+      await grpcClosed;
       await this.serviceSet.close();
       await this.redis?.close();
       return;
@@ -291,6 +325,7 @@ export class Gateway implements AdminSource {
     deadline.unref();
     await closed;
     clearTimeout(deadline);
+    await grpcClosed;
     await this.current.built.app.close().catch(() => undefined);
     await this.serviceSet.close();
     await this.tracer?.shutdown().catch(() => undefined);

@@ -22,9 +22,13 @@ export function configView(snapshot: Snapshot, generation: number): unknown {
       }),
     ),
     routes: snapshot.routes.map((r) => {
-      const { routePlugins, where, plugins, aggregatePlan, ...rest } = r;
+      // grpcCall and ingress hold parsed protobuf types (cyclic); the route's own keys say the same.
+      const { routePlugins, where, plugins, aggregatePlan, grpcCall, ingress, ...rest } = r;
       void plugins;
+      void grpcCall;
       void aggregatePlan; // derived from `aggregate`, which is shown as written
+      // An ingress route's internal match (and its secret header) is shown as written: match.grpc.
+      if (ingress) Object.assign(rest, { match: { grpc: ingress.name }, upstream: { ...rest.upstream, stripPrefix: undefined } });
       return { ...(redact(rest) as object), plugins: routePlugins.map(plugin), at: `${where.file}:${where.line}:${where.col}` };
     }),
   };

@@ -40,10 +40,15 @@ export async function buildAdminApp(source: AdminSource, logger: FastifyBaseLogg
         id: r.id,
         methods: r.methods,
         host: r.match.host ?? null,
-        path: r.match.path,
-        headers: r.match.headers ?? {},
-        target: r.upstream
-          ? { kind: 'proxy', service: r.upstream.service }
+        path: r.ingress ? null : r.match.path,
+        // An ingress route's match header is the gateway's internal secret: never shown.
+        headers: r.ingress ? {} : (r.match.headers ?? {}),
+        target: r.ingress
+          ? { kind: 'grpc-ingress', method: r.ingress.name, service: r.upstream!.service, http: `${r.ingress.httpMethod} ${r.ingress.template}` }
+          : r.grpcCall
+          ? { kind: 'grpc', service: r.grpcCall.service, method: r.grpcCall.name, streaming: r.grpcCall.serverStreaming }
+          : r.upstream
+            ? { kind: 'proxy', service: r.upstream.service }
           : r.aggregatePlan
             ? { kind: 'aggregate', services: r.aggregatePlan.services, summary: targetSummary(r) }
             : { kind: 'unknown' },

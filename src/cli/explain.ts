@@ -83,7 +83,7 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   const params = Object.entries(found.params);
   if (params.length > 0) lines.push(`params   ${params.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const uses = [...snapshot.globalPlugins, ...route.routePlugins];
-  const info = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service };
+  const info = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
   // Which hooks each plugin sets up, so the chain can be shown in the order it runs.
   const perPlugin: { name: string; global: boolean; hooks: string[] }[] = [];
   for (const [i, use] of uses.entries()) {
@@ -103,6 +103,13 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   if (skipped.length > 0) lines.push(`  configured but inactive for this route: ${skipped.map((p) => p.name).join(', ')}`);
   if (route.aggregatePlan) {
     lines.push(...explainAggregate(route.aggregatePlan, snapshot));
+    return { matched: true, lines };
+  }
+  if (route.grpcCall) {
+    const call = route.grpcCall;
+    const svc = snapshot.services.get(call.service)!;
+    lines.push(`target   grpc -> service ${svc.name} (${svc.loadBalancer}: ${svc.targets.map((t) => t.url).join(', ')})`);
+    lines.push(`method   ${call.name}${call.serverStreaming ? ' (server stream: NDJSON, or SSE for Accept: text/event-stream)' : ''}  timeout ${call.timeout ?? svc.timeout}ms`);
     return { matched: true, lines };
   }
   const up = route.upstream!;

@@ -1,21 +1,25 @@
 /** `gatehouse routes`: the route table as text. */
-import type { Snapshot } from '../config/snapshot.js';
+import type { RouteEntry, Snapshot } from '../config/snapshot.js';
 import { HTTP_METHODS } from '../config/schema.js';
-import type { RouteEntry } from '../config/snapshot.js';
 
-/** `proxy -> orders` or `aggregate -> users, orders, payments`. */
+/** What a route does, in one short cell: `proxy -> svc`, `aggregate -> a, b`, `grpc -> svc/pkg.Service/Method`. */
 export function targetSummary(r: RouteEntry): string {
+  if (r.ingress) return `grpc ingress ${r.ingress.name} -> ${r.ingress.httpMethod} ${r.ingress.template} on ${r.upstream!.service}`;
+  if (r.grpcCall) return `grpc -> ${r.grpcCall.service}/${r.grpcCall.name}${r.grpcCall.serverStreaming ? ' (server stream)' : ''}`;
   if (r.upstream) return `proxy -> ${r.upstream.service}`;
   if (r.aggregatePlan) return `aggregate -> ${r.aggregatePlan.services.join(', ')}`;
   return 'unknown';
 }
+
+/** The same, under the name the gRPC code uses. */
+export const targetLabel = targetSummary;
 
 export function routeList(snapshot: Snapshot): string[] {
   const rows = snapshot.routes.map((r) => [
     r.id,
     r.methods.length === HTTP_METHODS.length ? '*' : r.methods.join(','),
     r.match.host ?? '*',
-    r.match.path + (r.match.headers ? ` [${Object.entries(r.match.headers).map(([k, v]) => `${k}=${v}`).join(' ')}]` : ''),
+    r.ingress ? `(gRPC ${r.ingress.name})` : r.match.path + (r.match.headers ? ` [${Object.entries(r.match.headers).map(([k, v]) => `${k}=${v}`).join(' ')}]` : ''),
     targetSummary(r),
   ]);
   const head = ['ID', 'METHODS', 'HOST', 'PATH', 'TARGET'];

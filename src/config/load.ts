@@ -15,6 +15,8 @@ import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
 import { checkBalancing } from './service-checks.js';
 import { planAggregate, type AggregatePlan } from '../targets/aggregate/plan.js';
+import { resolveGrpcRoute, type PendingGrpcRoute, type ProtoCache } from '../targets/grpc/resolve.js';
+import { loadServerProtos, resolveIngressRoute } from '../targets/grpc/ingress-route.js';
 
 export interface LoadOptions {
   /** gatehouse.yaml; when absent (and not given explicitly) the embedded defaults apply. */
@@ -185,6 +187,9 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const globalPlugins =
     settings && settingsSource ? resolvePlugins(settings.globalPlugins, settingsSource, ['globalPlugins'], registry, issues) : [];
 
+  const grpcServerProtos =
+    settings?.grpcServer && settingsSource ? await loadServerProtos(settingsSource, settings.grpcServer.protos, issues) : undefined;
+
   // Route files, in name order.
   let names: string[] = [];
   try {
@@ -198,6 +203,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const services = new Map<string, Placed<ServiceEntry>>();
   const routes: Placed<RouteEntry>[] = [];
   const routeIds = new Map<string, Placed<unknown>>();
+  const grpcRoutes: PendingGrpcRoute[] = [];
 
   for (const name of names) {
     const source = await readSource(path.join(routesDir, name), env, issues);
@@ -254,13 +260,26 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         issues.push(source.issue([...p, targets[1]!], `has more than one target (${targets.join(', ')}); keep one`));
         return;
       }
+      const methods = route.match?.methods ?? HTTP_METHODS;
       if (route.grpc !== undefined) {
-        issues.push(source.issue([...p, targets[0]!], `${targets[0]} targets are not available in this version of gatehouse`));
+        const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
+        grpcRoutes.push({ route, source, path: p, routePlugins, methods });
         return;
       }
+      if (route.match?.grpc !== undefined) {
+        const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
+        const entry = resolveIngressRoute({ route, source, path: p, routePlugins }, grpcServerProtos, issues);
+        if (entry) routes.push({ value: entry, source, path: p });
+        return;
+      }
+      if (route.match?.path === undefined) {
+        issues.push(source.issue(route.match ? [...p, 'match'] : p, 'needs match.path'));
+        return;
+      }
+      const match = { ...route.match, path: route.match.path };
       let aggregatePlan: AggregatePlan | undefined;
       if (route.aggregate !== undefined) {
-        const planned = planAggregate(route.aggregate, route.match.path);
+        const planned = planAggregate(route.aggregate, match.path);
         for (const problem of planned.problems) issues.push(source.issue([...p, 'aggregate', ...problem.path], problem.message));
         aggregatePlan = planned.plan;
       }
@@ -273,9 +292,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         issues.push(source.issue([...p, 'fallback'], 'needs a static response (status, headers, body) or cache: stale'));
       }
       const routePlugins = resolvePlugins(route.plugins, source, [...p, 'plugins'], registry, issues);
-      const methods = route.match.methods ?? HTTP_METHODS;
       routes.push({
-        value: Object.freeze({ ...route, methods, routePlugins, where: whereOf(source, p), ...(aggregatePlan ? { aggregatePlan } : {}) }),
+        value: Object.freeze({ ...route, match, methods, routePlugins, where: whereOf(source, p), ...(aggregatePlan ? { aggregatePlan } : {}) }),
         source,
         path: p,
       });
@@ -294,6 +312,10 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       }
     });
   }
+  // grpc routes need every service (they may live in another file) and their protos.
+  const serviceEntries = new Map([...services].map(([k, v]) => [k, v.value]));
+  const protos: ProtoCache = new Map();
+  for (const pending of grpcRoutes) routes.push(...(await resolveGrpcRoute(pending, serviceEntries, protos, issues)));
   checkRoutePatterns(routes, issues);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);
@@ -308,5 +330,6 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     globalPlugins,
     registry,
     tls,
+    grpcServer: settings.grpcServer && grpcServerProtos ? { host: settings.grpcServer.host, port: settings.grpcServer.port, protos: grpcServerProtos } : undefined,
   });
 }

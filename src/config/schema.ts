@@ -128,6 +128,18 @@ export const Settings = Type.Object(
       },
       { ...Strict, default: {} },
     ),
+    /** gRPC ingress: serves the google.api.http-annotated methods of `protos` to gRPC clients. */
+    grpcServer: Type.Optional(
+      Type.Object(
+        {
+          host: Type.String({ default: '0.0.0.0' }),
+          port: Type.Integer({ minimum: 0, maximum: 65535, default: 50051 }),
+          /** .proto files, relative to gatehouse.yaml. */
+          protos: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+        },
+        Strict,
+      ),
+    ),
   },
   Strict,
 );
@@ -307,7 +319,7 @@ export type FallbackConfig = StaticDecode<typeof Fallback>;
 
 export const Service = Type.Object(
   {
-    protocol: Type.Union([Type.Literal('http'), Type.Literal('https')], { default: 'http', errorMessage: 'must be http or https' }),
+    protocol: Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc')], { default: 'http', errorMessage: 'must be http, https or grpc' }),
     discovery: Discovery,
     loadBalancer: Type.Union(literals(BALANCER_NAMES), { default: 'round-robin', errorMessage: `must be one of ${BALANCER_NAMES.join(', ')}` }),
     /** consistent-hash: which part of the request is the key. */
@@ -339,9 +351,14 @@ export const Service = Type.Object(
 );
 export type ServiceConfig = StaticDecode<typeof Service>;
 
+export const GRPC_METHOD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*$';
+
 export const Match = Type.Object(
   {
-    path: Type.String({ pattern: '^/', errorMessage: 'must start with /' }),
+    /** Required, except on gRPC ingress routes (`grpc` below). */
+    path: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with /' })),
+    /** gRPC ingress: calls of this method (from gatehouse.yaml grpcServer.protos) go to the route's upstream. */
+    grpc: Type.Optional(Type.String({ pattern: GRPC_METHOD_PATTERN, errorMessage: 'must be pkg.Service/Method' })),
     methods: Type.Optional(Type.Array(Method, { minItems: 1, uniqueItems: true })),
     host: Type.Optional(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', errorMessage: 'must be a host name or *.domain' })),
     headers: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$' }), Type.String())),
@@ -424,14 +441,42 @@ export const Aggregate = Type.Object(
   Strict,
 );
 export type AggregateConfig = StaticDecode<typeof Aggregate>;
+const HeaderName = Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', errorMessage: 'must be a header name' });
+
+/** REST -> gRPC: one method (`method`), or every google.api.http-annotated method (`annotations: true`). */
+export const GrpcTarget = Type.Object(
+  {
+    /** A service with protocol: grpc. */
+    service: Type.String({ minLength: 1 }),
+    /** The .proto file, relative to the route file's directory. */
+    proto: Type.String({ minLength: 1 }),
+    method: Type.Optional(Type.String({ pattern: GRPC_METHOD_PATTERN, errorMessage: 'must be pkg.Service/Method' })),
+    annotations: Type.Optional(Type.Boolean()),
+    /** Path prefix of every annotated route. */
+    prefix: Type.String({ pattern: '^/', errorMessage: 'must start with /', default: '/' }),
+    /** Route-level override of the service's timeout; sent as grpc-timeout. */
+    timeout: Type.Optional(Duration()),
+    metadata: Type.Object(
+      {
+        /** Request headers sent as gRPC metadata (x-request-id and traceparent always are). */
+        request: Type.Array(HeaderName, { default: [] }),
+        /** Response metadata keys copied to response headers. */
+        response: Type.Array(HeaderName, { default: [] }),
+      },
+      { ...Strict, default: {} },
+    ),
+  },
+  Strict,
+);
 
 export const Route = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', errorMessage: 'must be letters, digits, _ . : or -, starting with a letter or digit' }),
-    match: Match,
+    /** Required except on `grpc: { annotations: true }` routes, whose paths come from the proto. */
+    match: Type.Optional(Match),
     upstream: Type.Optional(Upstream),
     aggregate: Type.Optional(Aggregate),
-    grpc: Type.Optional(Type.Unknown()),
+    grpc: Type.Optional(GrpcTarget),
     plugins: PluginList,
     /** What to answer when the service is unavailable or its circuit open. */
     fallback: Type.Optional(Fallback),
@@ -439,6 +484,10 @@ export const Route = Type.Object(
   Strict,
 );
 export type RouteConfig = StaticDecode<typeof Route>;
+export type MatchConfig = StaticDecode<typeof Match>;
+/** The match of a route the HTTP router serves: it always has a path. */
+export type HttpMatch = MatchConfig & { readonly path: string };
+export type GrpcTargetConfig = StaticDecode<typeof GrpcTarget>;
 
 export const RouteFile = Type.Object(
   {

@@ -2,7 +2,9 @@
 import type { PluginDefinition } from '../plugins/define.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { AggregatePlan } from '../targets/aggregate/plan.js';
-import type { RedisSettings, RouteConfig, ServiceConfig, Settings } from './schema.js';
+import type { GrpcCall, IngressCall } from '../targets/grpc/binding.js';
+import type { LoadedProto } from '../targets/grpc/proto.js';
+import type { HttpMatch, RedisSettings, RouteConfig, ServiceConfig, Settings } from './schema.js';
 
 export interface Where {
   readonly file: string;
@@ -38,6 +40,12 @@ export interface ServiceEntry extends ServiceConfig {
 }
 
 export interface RouteEntry extends RouteConfig {
+  /** Always set: `grpc: { annotations: true }` routes get one entry per google.api.http rule. */
+  readonly match: HttpMatch;
+  /** gRPC ingress routes: the method whose calls this route serves (its match is internal, see targets/grpc/ingress-route.ts). */
+  readonly ingress?: IngressCall;
+  /** The gRPC method a grpc route calls and how the REST request binds to it. */
+  readonly grpcCall?: GrpcCall;
   readonly where: Where;
   readonly methods: readonly string[];
   readonly routePlugins: readonly PluginUse[];
@@ -57,4 +65,6 @@ export interface Snapshot {
   readonly globalPlugins: readonly PluginUse[];
   readonly registry: PluginRegistry;
   readonly tls?: { cert: string; key: string };
+  /** gatehouse.yaml grpcServer with its protos parsed. */
+  readonly grpcServer?: { readonly host: string; readonly port: number; readonly protos: readonly LoadedProto[] };
 }

@@ -10,9 +10,15 @@ export function checkTargetUrl(raw: string, protocol: string): TargetUrlResult {
     /* reported below */
   }
   if (!url || !url.hostname) return { ok: false, reason: `"${raw}" is not a URL (write ${protocol}://host:port)` };
-  if (url.protocol !== `${protocol}:`) return { ok: false, reason: `target "${raw}" does not match the service protocol ${protocol}` };
-  if (url.pathname !== '/' || url.search) return { ok: false, reason: `target "${raw}" must not have a path or query (use upstream.rewrite)` };
-  return { ok: true, url: url.origin };
+  const grpc = protocol === 'grpc';
+  const schemes = grpc ? ['http:', 'https:', 'grpc:', 'grpcs:'] : [`${protocol}:`];
+  if (!schemes.includes(url.protocol)) {
+    const hint = grpc ? ' (grpc targets are http:// or grpc:// for plaintext, https:// or grpcs:// for TLS)' : '';
+    return { ok: false, reason: `target "${raw}" does not match the service protocol ${protocol}${hint}` };
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search) return { ok: false, reason: `target "${raw}" must not have a path or query (use upstream.rewrite)` };
+  // grpc: and grpcs: are not special schemes, so URL has no origin for them.
+  return { ok: true, url: url.origin === 'null' ? `${url.protocol}//${url.host}` : url.origin };
 }
 
 /** `http://host:port` for a host name, IPv4 or IPv6 address (bracketed), trailing dot of a DNS name dropped. */

@@ -27,10 +27,15 @@ export interface TargetDescription {
   latencyEwmaMs: number | null;
 }
 
+/** A per-target resource other than the HTTP pool (a gRPC channel), closed with the target. */
+export interface TargetResource<T> {
+  readonly value: T;
+  close(): void;
+}
+
 export class UpstreamTarget implements BalancerTarget {
   readonly url: string;
   weight: number;
-  readonly pool: Pool;
   /** Requests sent and not yet fully answered. */
   inflight = 0;
   /** Set by active health checks; a target starts healthy. */
@@ -41,13 +46,36 @@ export class UpstreamTarget implements BalancerTarget {
   private readonly listeners: OutcomeListener[] = [];
   /** This target's circuit breaker (upstream/breaker.ts); undefined when the service has none. */
   readonly breaker: TargetBreaker | undefined;
+  private readonly service: ServiceEntry;
+  private httpPool: Pool | undefined;
+  private readonly resources = new Map<symbol, TargetResource<unknown>>();
 
   constructor(url: string, weight: number, service: ServiceEntry) {
     this.url = url;
     this.weight = weight;
+    this.service = service;
     this.breaker = service.circuitBreaker ? new TargetBreaker(service.circuitBreaker, `${service.name} ${url}`) : undefined;
+  }
+
+  /** The undici pool, made on first use (gRPC targets never make one). */
+  get pool(): Pool {
+    return (this.httpPool ??= this.makePool());
+  }
+
+  /** The resource stored under `key`, made by `make` on first use; closed when the target closes. */
+  resource<T>(key: symbol, make: () => TargetResource<T>): T {
+    let r = this.resources.get(key) as TargetResource<T> | undefined;
+    if (!r) {
+      r = make();
+      this.resources.set(key, r);
+    }
+    return r.value;
+  }
+
+  private makePool(): Pool {
+    const service = this.service;
     const tls = service.tlsMaterial;
-    this.pool = new Pool(url, {
+    return new Pool(this.url, {
       connections: service.maxConnections > 0 ? service.maxConnections : null,
       pipelining: 1,
       keepAliveTimeout: 4_000,
@@ -119,13 +147,20 @@ export class UpstreamTarget implements BalancerTarget {
     return this.breaker?.state ?? 'closed';
   }
 
+  private closeResources(): void {
+    for (const r of this.resources.values()) r.close();
+    this.resources.clear();
+  }
+
   close(): Promise<void> {
     this.breaker?.shutdown();
-    return this.pool.close().catch(() => undefined);
+    this.closeResources();
+    return this.httpPool ? this.httpPool.close().catch(() => undefined) : Promise.resolve();
   }
 
   destroy(): Promise<void> {
     this.breaker?.shutdown();
-    return this.pool.destroy().catch(() => undefined);
+    this.closeResources();
+    return this.httpPool ? this.httpPool.destroy().catch(() => undefined) : Promise.resolve();
   }
 }

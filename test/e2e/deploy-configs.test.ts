@@ -26,7 +26,7 @@ test('the config docker-compose.yml mounts into the gateway passes gatehouse val
   const env = Object.fromEntries(Object.entries(gw.environment).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
   const r = runCli(['validate'], dir.dir, env);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^ok: \d+ files, 3 services, \d+ routes/);
+  assert.match(r.stdout, /^ok: \d+ files, 4 services, \d+ routes/);
 });
 
 test('the Kubernetes ConfigMap, laid out as the Deployment mounts it, passes gatehouse validate', async (t) => {

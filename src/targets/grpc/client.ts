@@ -1,0 +1,30 @@
+/** One grpc-js client (one HTTP/2 channel) per upstream target, made on first use and closed with the target. */
+import * as grpc from '@grpc/grpc-js';
+import type { ServiceEntry } from '../../config/snapshot.js';
+import type { UpstreamTarget } from '../../upstream/target.js';
+
+const CLIENT = Symbol('gatehouse.grpcClient');
+
+/** True for the target URL schemes that mean TLS under `protocol: grpc`. */
+export function isTlsTarget(url: string): boolean {
+  return url.startsWith('https:') || url.startsWith('grpcs:');
+}
+
+function credentialsFor(url: string, service: ServiceEntry): grpc.ChannelCredentials {
+  if (!isTlsTarget(url)) return grpc.credentials.createInsecure();
+  const tls = service.tlsMaterial;
+  const buf = (s: string | undefined) => (s === undefined ? null : Buffer.from(s));
+  return grpc.credentials.createSsl(buf(tls?.ca), buf(tls?.key), buf(tls?.cert));
+}
+
+/** The target's client; the address is host:port of its URL. */
+export function grpcClientFor(target: UpstreamTarget, service: ServiceEntry): grpc.Client {
+  return target.resource(CLIENT, () => {
+    const u = new URL(target.url);
+    const port = u.port || (isTlsTarget(target.url) ? '443' : '80');
+    const options: grpc.ClientOptions = {};
+    if (service.tlsMaterial?.servername) options['grpc.ssl_target_name_override'] = service.tlsMaterial.servername;
+    const client = new grpc.Client(`${u.hostname}:${port}`, credentialsFor(target.url, service), options);
+    return { value: client, close: () => client.close() };
+  });
+}
