@@ -15,7 +15,8 @@ import { requestDirectives, storable } from './cache-control.js';
 import type { CachedResponse } from './entry.js';
 import { CacheConfig } from './schema.js';
 import { captureStream } from './capture.js';
-import { attachCacheState, cacheStateOf, replyFromCache } from './stale.js';
+import { attachCacheState, cacheStateOf, lookupStale, replyFromCache } from './stale.js';
+import { offerStale } from '../../targets/stale-source.js';
 import { memoryCacheStore, redisCacheStore } from './store.js';
 
 /** Response headers never stored: framing, per-request and per-client ones (those are set again per request). */
@@ -66,7 +67,15 @@ export default definePlugin({
       async preHandler(request, reply) {
         if (request.method !== 'GET' && request.method !== 'HEAD') return;
         const key = keyOf(request);
-        attachCacheState(request, { key, store, served: false });
+        const state = { key, store, served: false };
+        attachCacheState(request, state);
+        // For a route's `fallback: { cache: stale }`: the stored copy, even past its freshness (within grace).
+        offerStale(request, async () => {
+          const entry = await lookupStale(request);
+          if (!entry) return undefined;
+          state.served = true;
+          return { status: entry.status, headers: Object.fromEntries(entry.headers), body: entry.body, storedAt: entry.storedAt };
+        });
         const wants = requestDirectives(request.headers['cache-control'], request.headers.pragma);
         if (wants.store) mayStore.add(request);
         if (!wants.lookup) return;
