@@ -9,6 +9,7 @@ import { Gateway } from '../src/server.js';
 import { ConfigError, formatIssue } from '../src/config/diagnostics.js';
 import { createLogger } from '../src/logger.js';
 import { listen } from './services/service.js';
+import { demoToken } from './demo-token.js';
 import { usersService } from './services/users.js';
 import { ordersService } from './services/orders.js';
 import { paymentsService } from './services/payments.js';
@@ -55,6 +56,8 @@ const lines = [
   `curl -s ${g}/api/inventory/sku-1`,
   `curl -s '${g}/api/inventory?limit=1'`,
   `curl -s -X POST ${g}/api/inventory/sku-3/reservations -H 'content-type: application/json' -d '{"quantity":"2"}'`,
+  `curl -s ${g}/api/me -H 'authorization: Bearer ${demoToken()}'`,
+  `curl -s -i ${g}/api/me`,
   `curl -s ${a}/routes`,
   `curl -s ${a}/services`,
 ];

@@ -11,6 +11,7 @@ import type { SharedRedis } from './redis/shared-redis.js';
 import { normalizeTarget } from './routing/normalize-path.js';
 import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
 import { createAggregateHandler } from './targets/aggregate/index.js';
+import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
 import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
 import { createProxyHandler } from './targets/proxy.js';
@@ -103,6 +104,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const globalLimit = bodyLimitHooks(settings.server.bodyLimit);
   const observe = observabilityHooks(settings, tracer);
   const observer = createUpstreamObserver(tracer);
+  const backendCall = resilientBackendCall(observer);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -167,7 +169,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     const handler = route.grpcCall
       ? createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!)
       : route.aggregatePlan
-        ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients })
+        ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall })
         : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
     app.route({
       method: methods,

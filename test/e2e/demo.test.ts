@@ -35,12 +35,15 @@ test('npm run demo starts the services and the gateway, and every printed curl l
     const r = spawnSync('bash', ['-c', line], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(r.status, 0, `${line}\n${r.stderr}`);
     if (line.includes(' -i ')) {
-      assert.match(r.stdout, /^HTTP\/1\.1 405 /, line);
+      // the two lines that show refusals: a method the route does not take, a missing token
+      assert.match(r.stdout, line.includes('DELETE') ? /^HTTP\/1\.1 405 / : /^HTTP\/1\.1 401 [\s\S]*www-authenticate: Bearer/i, line);
       continue;
     }
     const body = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.equal(body.code, undefined, `${line} answered a problem: ${r.stdout}`);
   }
+  const me = spawnSync('bash', ['-c', curls.find((c) => c.includes('/api/me') && c.includes('Bearer'))!], { encoding: 'utf8' });
+  assert.equal((JSON.parse(me.stdout) as { seenUserHeader: string }).seenUserHeader, '1', 'the JWT sub reached the service as x-user-id');
   const post = spawnSync('bash', ['-c', curls.find((c) => c.includes('POST'))!], { encoding: 'utf8' });
   assert.equal((JSON.parse(post.stdout) as { tenant: string }).tenant, 'acme');
   child.kill('SIGTERM');

@@ -1,0 +1,59 @@
+/**
+ * The aggregate's backend call built from the same steps as the proxy's: one try through the
+ * target's pool, observed (latency, passive health, metrics, span), judged by the target's
+ * breaker, on a target the balancer picks, retried as the service's policy and budget allow.
+ */
+import { withBreaker } from '../../upstream/breaker.js';
+import { poolCall, type TargetCall, type UpstreamCall } from '../../upstream/call.js';
+import { retryPolicy, withRetry } from '../../upstream/retry.js';
+import type { UpstreamService } from '../../upstream/service.js';
+import { withBalancer } from '../../upstream/with-balancer.js';
+import { withObservation } from '../../upstream/with-observation.js';
+import type { UpstreamObserver } from '../../observability/upstream-observer.js';
+import { GatewayError } from '../../errors.js';
+import { MAX_PART_BYTES, type BackendCall } from './call.js';
+import type { Dispatcher } from 'undici';
+
+export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
+  // One composed call per service and backend timeout, made on first use.
+  const chains = new Map<UpstreamService, Map<number, UpstreamCall>>();
+  const chainFor = (service: UpstreamService, timeout: number): UpstreamCall => {
+    let byTimeout = chains.get(service);
+    if (!byTimeout) chains.set(service, (byTimeout = new Map()));
+    let call = byTimeout.get(timeout);
+    if (!call) {
+      const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
+      let attempt: TargetCall = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
+      attempt = withObservation(service.name, observer, attempt);
+      attempt = withBreaker(attempt);
+      call = withRetry(retryPolicy(service.config.retry), service.retryBudget, withBalancer(service, attempt));
+      byTimeout.set(timeout, call);
+    }
+    return call;
+  };
+
+  return async (service, request, req) => {
+    const result = await chainFor(service, req.timeout)({
+      request,
+      method: req.method as Dispatcher.HttpMethod,
+      path: req.path,
+      headers: { ...req.headers },
+      body: req.body,
+      replayable: true,
+      signal: req.signal,
+      tried: new Set(),
+    });
+    const res = result.response;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_PART_BYTES) {
+        res.body.destroy();
+        throw new GatewayError('BAD_GATEWAY', `service ${service.name} answered more than ${MAX_PART_BYTES} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), target: result.target.url };
+  };
+}
