@@ -15,6 +15,7 @@ import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
 import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
 import { createProxyHandler } from './targets/proxy.js';
+import { dropConnectionNamed } from './upstream/hop-by-hop.js';
 import type { ServiceSet } from './upstream/services.js';
 import './request-state.js';
 import { observabilityHooks } from './observability/request-hooks.js';
@@ -108,6 +109,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (request.headers.connection !== undefined) dropConnectionNamed(request.headers);
     const bad = (request.raw as MarkedRequest)[BAD_TARGET];
     if (bad !== undefined) {
       reply.header('connection', 'close');

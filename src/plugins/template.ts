@@ -40,8 +40,9 @@ function getter(expr: string): Getter | undefined {
 function text(v: unknown): string {
   if (v === undefined || v === null) return '';
   const s = Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  // A value placed into a header never carries CR, LF or NUL.
-  return s.replace(/[\r\n\0]/g, '');
+  // A value placed into a header never carries CR, LF or NUL; non-Latin-1 text goes as its UTF-8 bytes.
+  const clean = s.replace(/[\r\n\0]/g, '');
+  return /[^\x00-\xff]/.test(clean) ? Buffer.from(clean, 'utf8').toString('latin1') : clean;
 }
 
 /** Compiles a template once; returns an error message for an unknown `{reference}`. */

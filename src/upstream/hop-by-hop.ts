@@ -16,7 +16,7 @@ const HOP_BY_HOP = new Set([
 
 type HeaderValue = string | string[] | undefined;
 
-function connectionTokens(value: HeaderValue): Set<string> | undefined {
+export function connectionTokens(value: HeaderValue): Set<string> | undefined {
   if (value === undefined) return undefined;
   const s = Array.isArray(value) ? value.join(',') : value;
   const tokens = s
@@ -29,12 +29,20 @@ function connectionTokens(value: HeaderValue): Set<string> | undefined {
 /** Request headers the gateway controls itself and never copies from the client. */
 const REQUEST_OWN = new Set(['host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'content-length']);
 
+/**
+ * Deletes, in place, the client's headers that its Connection header names (they are hop-by-hop).
+ * Done once when the request arrives, before any plugin runs, so a header a plugin sets later
+ * (x-user-id from a JWT) reaches the upstream even if the client named it in Connection.
+ */
+export function dropConnectionNamed(headers: IncomingHttpHeaders): void {
+  const named = connectionTokens(headers.connection);
+  if (named) for (const name of named) delete headers[name];
+}
+
 export function requestHeadersToForward(incoming: IncomingHttpHeaders, dropForwarded: boolean): Record<string, string | string[]> {
-  const named = connectionTokens(incoming.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || REQUEST_OWN.has(name) || name[0] === ':') continue;
-    if (named?.has(name)) continue;
     if (dropForwarded && name === 'forwarded') continue;
     const v = incoming[name];
     if (v !== undefined) out[name] = v;
