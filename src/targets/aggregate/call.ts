@@ -35,6 +35,21 @@ export interface BackendResponse {
 
 export type BackendCall = (service: UpstreamService, request: FastifyRequest, req: BackendRequest) => Promise<BackendResponse>;
 
+/** Reads a backend's whole body, up to MAX_PART_BYTES (a larger one fails the part with 502). */
+export async function readPart(body: Dispatcher.ResponseData['body'], service: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PART_BYTES) {
+      body.destroy();
+      throw new GatewayError('BAD_GATEWAY', `service ${service} answered more than ${MAX_PART_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /** A failure worth one more try, as the proxy does: nothing was sent, or a pooled connection had gone stale. */
@@ -56,17 +71,7 @@ async function once(service: UpstreamService, target: UpstreamTarget, req: Backe
       headersTimeout: req.timeout,
       bodyTimeout: req.timeout,
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_PART_BYTES) {
-        res.body.destroy();
-        throw new GatewayError('BAD_GATEWAY', `service ${service.name} answered more than ${MAX_PART_BYTES} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), target: target.url };
+    return { status: res.statusCode, headers: res.headers, body: await readPart(res.body, service.name), target: target.url };
   } finally {
     target.inflight--;
   }

@@ -10,8 +10,7 @@ import type { UpstreamService } from '../../upstream/service.js';
 import { withBalancer } from '../../upstream/with-balancer.js';
 import { withObservation } from '../../upstream/with-observation.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
-import { GatewayError } from '../../errors.js';
-import { MAX_PART_BYTES, type BackendCall } from './call.js';
+import { readPart, type BackendCall } from './call.js';
 import type { Dispatcher } from 'undici';
 
 export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
@@ -44,16 +43,6 @@ export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
       tried: new Set(),
     });
     const res = result.response;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_PART_BYTES) {
-        res.body.destroy();
-        throw new GatewayError('BAD_GATEWAY', `service ${service.name} answered more than ${MAX_PART_BYTES} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), target: result.target.url };
+    return { status: res.statusCode, headers: res.headers, body: await readPart(res.body, service.name), target: result.target.url };
   };
 }
