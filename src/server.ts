@@ -160,7 +160,8 @@ export class Gateway implements AdminSource {
 
   private *targetStates(): Iterable<TargetState> {
     for (const svc of this.serviceSet.all()) {
-      for (const t of describeService(svc).targets) yield { service: svc.name, target: t.url, healthy: t.healthy && !t.ejected, breaker: t.breaker };
+      const d = describeService(svc);
+      for (const t of d.targets) yield { service: svc.name, target: t.url, healthy: t.healthy && !t.ejected, breaker: t.breaker, panic: d.panic === true };
     }
   }
 

@@ -80,6 +80,8 @@ export interface TargetState {
   healthy: boolean;
   /** closed | open | half-open */
   breaker: string;
+  /** Every target of the service is out, so all are used anyway (the same for each target of a service). */
+  panic: boolean;
 }
 
 const stateSources = new Set<() => Iterable<TargetState>>();
@@ -107,6 +109,16 @@ export const targetHealthy = once('gatehouse_target_healthy', () => new client.G
   collect() {
     this.reset();
     for (const src of stateSources) for (const t of src()) this.set({ service: t.service, target: t.target }, t.healthy ? 1 : 0);
+  },
+}));
+
+export const servicePanic = once('gatehouse_service_panic', () => new client.Gauge({
+  name: 'gatehouse_service_panic',
+  help: '1 while every target of the service is unhealthy or ejected and all of them are used anyway (panic mode)',
+  labelNames: ['service'] as const,
+  collect() {
+    this.reset();
+    for (const src of stateSources) for (const t of src()) this.set({ service: t.service }, t.panic ? 1 : 0);
   },
 }));
 

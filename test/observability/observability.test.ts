@@ -49,6 +49,7 @@ test('/metrics has requests by route/method/status, durations, upstream outcomes
   assert.ok((metricValue(text, `gatehouse_upstream_requests_total{service="gone",target="http://127.0.0.1:${dead}",outcome="connect_error"}`) ?? 0) >= 1);
   assert.equal(metricValue(text, `gatehouse_target_healthy{service="svc",target="${origin.url}"}`), 1);
   assert.equal(metricValue(text, `gatehouse_circuit_state{service="svc",target="${origin.url}"}`), 0);
+  assert.equal(metricValue(text, 'gatehouse_service_panic{service="svc"}'), 0);
   assert.match(text, /^gatehouse_config_generation \d+$/m);
   assert.match(text, /^nodejs_eventloop_lag_seconds /m);
   assert.match(text, /^process_resident_memory_bytes /m);
