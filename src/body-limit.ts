@@ -31,7 +31,8 @@ export function bodyLimitHooks(limit: number): BodyLimitHooks {
       }
     },
     async preParsing(request, _reply, payload) {
-      if (request.headers['content-length'] !== undefined) return payload; // already checked, and framed by Node
+      // Content-Length was checked in onRequest and Node frames it; without Transfer-Encoding there is no body to count.
+      if (request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] === undefined) return payload;
       const limited = new LimitedBody(limit);
       payload.on('error', (err) => limited.destroy(err));
       limited.once('error', () => {
