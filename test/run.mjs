@@ -19,6 +19,6 @@ if (chosen.length === 0) {
   console.error('no test files match', filters);
   process.exit(1);
 }
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...chosen];
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...chosen];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, GATEHOUSE_LOG_LEVEL: process.env.GATEHOUSE_LOG_LEVEL ?? 'silent' } });
 process.exit(r.status ?? 1);
