@@ -2,6 +2,7 @@
 import type { PluginDefinition } from './define.js';
 import apiKey from './api-key/index.js';
 import cache from './cache/index.js';
+import compress from './compress/index.js';
 import cors from './cors/index.js';
 import headers from './headers/index.js';
 import ipFilter from './ip-filter/index.js';
@@ -10,4 +11,4 @@ import oauth2 from './oauth2/index.js';
 import rateLimit from './rate-limit/index.js';
 import requestSize from './request-size/index.js';
 
-export const builtinPlugins: readonly PluginDefinition[] = [apiKey, cache, cors, headers, ipFilter, jwt, oauth2, rateLimit, requestSize] as unknown as PluginDefinition[];
+export const builtinPlugins: readonly PluginDefinition[] = [apiKey, cache, compress, cors, headers, ipFilter, jwt, oauth2, rateLimit, requestSize] as unknown as PluginDefinition[];
