@@ -10,5 +10,6 @@ import jwt from './jwt/index.js';
 import oauth2 from './oauth2/index.js';
 import rateLimit from './rate-limit/index.js';
 import requestSize from './request-size/index.js';
+import validate from './validate/index.js';
 
-export const builtinPlugins: readonly PluginDefinition[] = [apiKey, cache, compress, cors, headers, ipFilter, jwt, oauth2, rateLimit, requestSize] as unknown as PluginDefinition[];
+export const builtinPlugins: readonly PluginDefinition[] = [apiKey, cache, compress, cors, headers, ipFilter, jwt, oauth2, rateLimit, requestSize, validate] as unknown as PluginDefinition[];
