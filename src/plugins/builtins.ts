@@ -1,6 +1,7 @@
 /** The plugins that ship with the gateway. */
 import type { PluginDefinition } from './define.js';
 import apiKey from './api-key/index.js';
+import body from './body/index.js';
 import cache from './cache/index.js';
 import compress from './compress/index.js';
 import cors from './cors/index.js';
@@ -12,4 +13,4 @@ import rateLimit from './rate-limit/index.js';
 import requestSize from './request-size/index.js';
 import validate from './validate/index.js';
 
-export const builtinPlugins: readonly PluginDefinition[] = [apiKey, cache, compress, cors, headers, ipFilter, jwt, oauth2, rateLimit, requestSize, validate] as unknown as PluginDefinition[];
+export const builtinPlugins: readonly PluginDefinition[] = [apiKey, body, cache, compress, cors, headers, ipFilter, jwt, oauth2, rateLimit, requestSize, validate] as unknown as PluginDefinition[];
