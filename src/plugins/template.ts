@@ -37,16 +37,24 @@ function getter(expr: string): Getter | undefined {
   }
 }
 
-function text(v: unknown): string {
+function plain(v: unknown): string {
   if (v === undefined || v === null) return '';
-  const s = Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+function text(v: unknown): string {
+  const s = plain(v);
   // A value placed into a header never carries CR, LF or NUL; non-Latin-1 text goes as its UTF-8 bytes.
   const clean = s.replace(/[\r\n\0]/g, '');
   return /[^\x00-\xff]/.test(clean) ? Buffer.from(clean, 'utf8').toString('latin1') : clean;
 }
 
-/** Compiles a template once; returns an error message for an unknown `{reference}`. */
-export function compileTemplate(source: string): Template | { error: string } {
+/**
+ * Compiles a template once; returns an error message for an unknown `{reference}`. Values are
+ * made header-safe unless `opts.body` (a value placed into a body keeps every character).
+ */
+export function compileTemplate(source: string, opts: { body?: boolean } = {}): Template | { error: string } {
+  const render = opts.body ? plain : text;
   const parts: (string | Getter)[] = [];
   let last = 0;
   for (const m of source.matchAll(/\{([A-Za-z][\w.*-]*)\}/g)) {
@@ -63,7 +71,7 @@ export function compileTemplate(source: string): Template | { error: string } {
   }
   return (request) => {
     let out = '';
-    for (const p of parts) out += typeof p === 'string' ? p : text(p(request));
+    for (const p of parts) out += typeof p === 'string' ? p : render(p(request));
     return out;
   };
 }
