@@ -117,7 +117,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
   if (want(ROW.fastGateway)) {
     try {
       const fg = await startJsonChild<{ port: number }>('bench/lib/fast-gateway-server.ts', [origin], CORE.proxy);
-      rows.push({ name: ROW.fastGateway, url: url(fg.info.port, '/plain'), headers: {}, pid: fg.child.pid! });
+      rows.push({ name: ROW.fastGateway, url: url(fg.info.port, '/plain/x'), headers: {}, pid: fg.child.pid! });
     } catch (err) {
       skipped.push({ name: ROW.fastGateway, reason: `fast-gateway did not start (${(err as Error).message.split('\n')[0]})` });
     }

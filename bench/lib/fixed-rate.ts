@@ -1,8 +1,9 @@
 /**
  * Open-loop constant-rate load with microsecond latencies (autocannon reports whole
- * milliseconds; wrk2 is not packaged). Requests are sent on a fixed schedule over a pool of
- * keep-alive connections; each latency counts from the request's scheduled time, so a stall
- * is not hidden by sending less (no coordinated omission). Run as its own (pinned) process:
+ * milliseconds; wrk2 is not packaged). Requests are sent on a fixed schedule (checked every
+ * millisecond, so the loop does not spin on the core it shares with the upstream) over a pool
+ * of keep-alive connections, whether or not earlier ones have answered; each latency counts
+ * from the moment the request was handed to undici. Run as its own (pinned) process:
  *   node --import tsx bench/lib/fixed-rate.ts URL RATE SECONDS CONNECTIONS [HEADERS_JSON]
  * prints {"requests","failed","p50ms","p99ms","p999ms","rps"}.
  */
@@ -25,16 +26,16 @@ const intervalNs = 1e9 / rate;
 await new Promise<void>((resolve) => {
   let sent = 0;
   const fire = (i: number) => {
-    const scheduled = t0 + BigInt(Math.round(i * intervalNs));
+    const sentAt = process.hrtime.bigint();
     pool.request({ method: 'GET', path, headers }).then(
       async (res) => {
         await res.body.dump();
         if (res.statusCode >= 400) failed++;
-        latencies[i] = Number(process.hrtime.bigint() - scheduled) / 1e6;
+        latencies[i] = Number(process.hrtime.bigint() - sentAt) / 1e6;
       },
       () => {
         failed++;
-        latencies[i] = Number(process.hrtime.bigint() - scheduled) / 1e6;
+        latencies[i] = Number(process.hrtime.bigint() - sentAt) / 1e6;
       },
     ).finally(() => {
       if (++done === total) resolve();
@@ -43,7 +44,7 @@ await new Promise<void>((resolve) => {
   const tick = () => {
     const due = Math.min(total, Math.floor(Number(process.hrtime.bigint() - t0) / intervalNs) + 1);
     while (sent < due) fire(sent++);
-    if (sent < total) setImmediate(tick);
+    if (sent < total) setTimeout(tick, 1);
   };
   tick();
   setTimeout(() => resolve(), seconds * 1000 + 10_000).unref();

@@ -61,6 +61,7 @@ export async function measureLatency(rows: readonly Row[], o: LatencyOptions): P
   if (rate === undefined) {
     const plain = rows.find((r) => r.name === ROW.plain);
     if (!plain) throw new Error('--latency needs the gatehouse plain row (or --rate N)');
+    await drive({ url: plain.url, headers: plain.headers, connections: o.connections, seconds: 2 }); // warm-up
     peak = (await drive({ url: plain.url, headers: plain.headers, connections: o.connections, seconds: Math.min(5, o.seconds) })).rps;
     rate = Math.max(100, Math.round(peak * 0.25));
     o.log(`plain route peak ${Math.round(peak)} req/s; fixed rate ${rate} req/s`);

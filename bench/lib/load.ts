@@ -15,6 +15,11 @@ export interface LoadResult {
   p999ms?: number;
   /** Socket errors, timeouts and non-2xx/3xx answers. */
   failed: number;
+  non2xx: number;
+  /** Connect/read/write errors. */
+  socketErrors: number;
+  /** Requests without an answer within the load tool's timeout (wrk: 2 s, autocannon: 10 s). */
+  timeouts: number;
 }
 
 export interface LoadSpec {
@@ -56,9 +61,19 @@ export function parseWrk(out: string): LoadResult {
   const pct = (p: string) => wrkDuration(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const socketErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const socketErrors = sock ? sock.slice(1, 4).reduce((a, b) => a + Number(b), 0) : 0;
+  const timeouts = sock ? Number(sock[4]) : 0;
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return { requests, rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p50ms: pct('50'), p99ms: pct('99'), failed: socketErrors + non2xx };
+  return {
+    requests,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+    p50ms: pct('50'),
+    p99ms: pct('99'),
+    failed: socketErrors + timeouts + non2xx,
+    non2xx,
+    socketErrors,
+    timeouts,
+  };
 }
 
 interface AutocannonJson {
@@ -88,5 +103,8 @@ export async function drive(spec: LoadSpec): Promise<LoadResult> {
     p99ms: r.latency.p99,
     p999ms: r.latency.p99_9,
     failed: r.non2xx + r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    socketErrors: r.errors,
+    timeouts: r.timeouts,
   };
 }

@@ -69,14 +69,15 @@ export async function measureScale(dir: string, originUrl: string, o: { seconds:
     await sleep(500);
     const gatewayRssMb = rssMb(gw.pid);
     o.log(`gateway with ${ROUTES} routes listening after ${Math.round(gw.startupMs)} ms, RSS ${gatewayRssMb} MB`);
-    const seconds = Math.max(4, o.seconds);
+    // Long enough to cover at least one reload, which takes about as long as the startup did.
+    const seconds = Math.min(120, Math.max(4, o.seconds, Math.ceil((gw.startupMs * 1.5) / 1000) + 3));
     const target = `http://127.0.0.1:${gw.port}${paths[0]!.replace('/items/42', '/items/7')}`;
     const loading = drive({ url: target, connections: o.connections, seconds });
     const durationsMs: number[] = [];
     let ok = 0;
-    const deadline = Date.now() + (seconds - 1.5) * 1000;
+    const deadline = Date.now() + seconds * 1000 - gw.startupMs * 1.2 - 1000;
     await sleep(1000);
-    while (Date.now() < deadline && durationsMs.length < 5) {
+    while (durationsMs.length === 0 || (Date.now() < deadline && durationsMs.length < 5)) {
       const r0 = performance.now();
       const res = await request(`http://127.0.0.1:${gw.adminPort}/reload`, { method: 'POST' });
       await res.body.dump();
@@ -85,7 +86,10 @@ export async function measureScale(dir: string, originUrl: string, o: { seconds:
       await sleep(300);
     }
     const load = await loading;
-    o.log(`${durationsMs.length} reloads (${ok} ok, ${durationsMs.join('/')} ms) under ${Math.round(load.rps)} req/s: ${load.failed} failed of ${load.requests}`);
+    o.log(
+      `${durationsMs.length} reloads (${ok} ok, ${durationsMs.join('/')} ms) under ${Math.round(load.rps)} req/s: ${load.failed} failed of ${load.requests} ` +
+        `(${load.non2xx} non-2xx, ${load.socketErrors} socket errors, ${load.timeouts} timeouts)`,
+    );
     return {
       routes: p.routes,
       loadValidateMs: p.loadMs,
@@ -115,6 +119,7 @@ export function scaleTable(s: ScaleResult): string {
       ['reloads under load (ok/total)', `${s.reload.ok}/${s.reload.count}`],
       ['reload durations ms', s.reload.durationsMs.join(', ')],
       ['requests during reloads / failed', `${s.reload.load.requests} / ${s.reload.failed}`],
+      ['failed: non-2xx / socket errors / timeouts', `${s.reload.load.non2xx} / ${s.reload.load.socketErrors} / ${s.reload.load.timeouts}`],
     ],
   );
 }
