@@ -40,8 +40,18 @@ export function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+/** SIGKILLs every child and its descendants (nginx workers outlive a killed master). */
 export function killAll(): void {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) {
+    if (c.pid === undefined || c.exitCode !== null) continue;
+    for (const pid of tree(c.pid).reverse()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
   children.clear();
 }
 
