@@ -1,0 +1,54 @@
+/**
+ * A Gatehouse gateway as its own process (`node dist/cli.js start -c FILE`), pinned to the
+ * proxy core. Its logs (access log included) go to a file next to the config; the ports come
+ * from the "gateway listening" and "admin listening" lines.
+ */
+import { openSync, readFileSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import { CORE, start } from './procs.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(ROOT, 'dist/cli.js');
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  adminPort: number | undefined;
+  logFile: string;
+}
+
+function portOf(log: string, msg: string): number | undefined {
+  for (const line of log.split('\n')) {
+    if (!line.includes(`"${msg}"`)) continue;
+    try {
+      return (JSON.parse(line) as { port: number }).port;
+    } catch {
+      /* partial line */
+    }
+  }
+  return undefined;
+}
+
+export async function startGateway(configFile: string, opts: { admin?: boolean; timeoutMs?: number } = {}): Promise<GatewayProcess & { startupMs: number }> {
+  const logFile = path.join(path.dirname(configFile), 'gateway.log');
+  const fd = openSync(logFile, 'w');
+  const t0 = performance.now();
+  const child = start(process.execPath, [CLI, 'start', '-c', configFile], { core: CORE.proxy, cwd: path.dirname(configFile), stdio: ['ignore', fd, fd], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' } });
+  closeSync(fd);
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`gatehouse exited (${child.exitCode}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    const log = readFileSync(logFile, 'utf8');
+    const port = portOf(log, 'gateway listening');
+    const adminPort = portOf(log, 'admin listening');
+    if (port !== undefined && (!opts.admin || adminPort !== undefined)) {
+      return { child, pid: child.pid!, port, adminPort, logFile, startupMs: performance.now() - t0 };
+    }
+    await sleep(20);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`gatehouse did not listen within the timeout:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+}

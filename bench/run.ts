@@ -1,0 +1,114 @@
+/**
+ * `npm run bench`: Gatehouse side by side with what users would otherwise pick, on loopback.
+ * Starts the upstreams and candidates as separate processes (pinned: load on core 0, proxy on
+ * core 1, when taskset and 2 cores exist), drives each with the same load (wrk, else
+ * autocannon), interleaves the rows over rounds, prints one table and writes JSON to
+ * bench/results/. Modes: default throughput; --latency (fixed rate); --scale (10,000 routes);
+ * --smoke (1 s, 1 round, a few rows; the test suite runs it). See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseBenchArgs } from './lib/args.js';
+import { ROW, SMOKE_ROWS, startCandidates } from './lib/candidates.js';
+import { CLI, ROOT } from './lib/gateway-process.js';
+import { latencyTable, measureLatency, type LatencyResult } from './lib/latency.js';
+import { LOAD_TOOL } from './lib/load.js';
+import { HAS_TASKSET, killAll } from './lib/procs.js';
+import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
+import { checkTargets, targetLines } from './lib/targets.js';
+import { measureThroughput, throughputTable, type RowResult } from './lib/throughput.js';
+
+const args = parseBenchArgs(process.argv.slice(2));
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Gateways run from dist/: build when it is missing or older than src/. */
+function ensureBuilt(): void {
+  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
+  log('building dist/ (npm run build)');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000 });
+  if (r.status !== 0) throw new Error('npm run build failed');
+}
+
+const ALL_ROWS = Object.values(ROW) as string[];
+
+async function main(): Promise<void> {
+  ensureBuilt();
+  const throughputMode = !args.latency && !args.scale;
+  const wanted = new Set(args.only ?? (args.smoke ? SMOKE_ROWS : throughputMode ? ALL_ROWS : [ROW.direct, ROW.undici, ROW.plain, ROW.full]));
+  for (const n of wanted) if (!ALL_ROWS.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${ALL_ROWS.join(', ')}`);
+  const started = new Date();
+  log(`load: ${LOAD_TOOL}; pinning: ${HAS_TASKSET ? 'taskset (load+upstreams core 0, proxy core 1)' : 'none'}; ${args.seconds}s x ${args.rounds} rounds, ${args.connections} connections`);
+
+  const cands = await startCandidates(args.latency || throughputMode ? wanted : new Set([ROW.direct]));
+  for (const s of cands.skipped) log(`skipped ${s.name}: ${s.reason}`);
+  let rows: RowResult[] | undefined;
+  let latency: LatencyResult | undefined;
+  let scale: ScaleResult | undefined;
+  const out: string[] = [];
+  try {
+    if (throughputMode) {
+      rows = await measureThroughput(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, warmupSeconds: args.smoke ? 0 : Math.min(2, args.seconds), log });
+      out.push(`Throughput (${LOAD_TOOL}, ${args.connections} connections, ${args.seconds}s x ${args.rounds} rounds, median and min–max req/s):`, throughputTable(rows));
+    }
+    if (args.latency) {
+      latency = await measureLatency(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: Math.min(args.connections, 16), rate: args.rate, log });
+      out.push(`Fixed-rate latency (${latency.rate} req/s, ${args.seconds}s x ${args.rounds} rounds; + = over direct):`, latencyTable(latency));
+    }
+    if (args.scale) {
+      scale = await measureScale(path.join(cands.dir, 'scale'), `http://127.0.0.1:${cands.upstreamPorts[0]}`, { seconds: args.seconds, connections: args.connections, log });
+      out.push('Scale (10,000 generated routes):', scaleTable(scale));
+    }
+  } finally {
+    killAll();
+    await rm(cands.dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  const targets = checkTargets(rows, latency, scale);
+  const measured = targets.filter((t) => t.met !== null);
+  if (measured.length) out.push('Targets:', targetLines(measured));
+  if (cands.skipped.length) out.push('Skipped:', ...cands.skipped.map((s) => `  ${s.name}: ${s.reason}`));
+  process.stdout.write(`${out.join('\n\n')}\n`);
+
+  const result = {
+    date: started.toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg() },
+    settings: { tool: LOAD_TOOL, pinned: HAS_TASKSET, seconds: args.seconds, rounds: args.rounds, connections: args.connections, smoke: args.smoke },
+    rows,
+    latency,
+    scale,
+    targets,
+    skipped: cands.skipped,
+  };
+  const mode = args.smoke ? '-smoke' : args.latency ? '-latency' : args.scale ? '-scale' : '';
+  const file = args.json ?? path.join(ROOT, 'bench/results', `${started.toISOString().replace(/[:.]/g, '-').slice(0, 19)}${mode}.json`);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+const watchdog = setTimeout(() => {
+  log('watchdog: the run took too long; stopping');
+  killAll();
+  process.exit(3);
+}, 60 * 60_000);
+watchdog.unref();
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    killAll();
+    process.exit(1);
+  },
+);
