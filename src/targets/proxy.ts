@@ -37,7 +37,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
   // observed (latency, passive health, metrics, trace span), judged by that target's breaker, on a target the balancer picks, retried as the policy allows.
   let attempt: TargetCall = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
   attempt = withObservation(service.name, options.observer, attempt);
-  attempt = withBreaker(attempt);
+  if (service.config.circuitBreaker) attempt = withBreaker(attempt); // no layer at all without a breaker
   let call: UpstreamCall = withBalancer(service, attempt);
   call = withRetry(policy, service.retryBudget, call);
 

@@ -24,7 +24,7 @@ export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
       const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
       let attempt: TargetCall = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
       attempt = withObservation(service.name, observer, attempt);
-      attempt = withBreaker(attempt);
+      if (service.config.circuitBreaker) attempt = withBreaker(attempt);
       call = withRetry(retryPolicy(service.config.retry), service.retryBudget, withBalancer(service, attempt));
       byTimeout.set(timeout, call);
     }
