@@ -3,11 +3,10 @@
  * Claims go to the request state (`jwt:CLAIM`, `{jwt.CLAIM}`), the consumer to `{consumer}`.
  */
 import { bearerResponder } from '../../auth/challenge.js';
-import { consumerFrom } from '../../auth/claims.js';
+import { acceptClaims } from '../../auth/accept.js';
 import { credentialSource } from '../../auth/credential-source.js';
 import { compileForward } from '../../auth/forward-claims.js';
 import { missingScopes } from '../../auth/scopes.js';
-import { stateOf } from '../../request-state.js';
 import { definePlugin } from '../define.js';
 import { createKeySource } from './keys.js';
 import { JwtConfig } from './schema.js';
@@ -24,6 +23,7 @@ export default definePlugin({
     const source = credentialSource({ bearer: true, cookie: config.cookie, query: config.query });
     const respond = bearerResponder(config.realm);
     const { maxTokenSize, requiredClaims, scopes, consumerClaim, hideCredentials } = config;
+    const accept = { consumerClaim, forward, hideCredentials, source };
 
     return {
       onRequest: async (request, reply) => {
@@ -55,12 +55,7 @@ export default definePlugin({
         const missing = missingScopes(claims, scopes);
         if (missing.length > 0) return respond.forbidden(request, reply, `the token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}`, scopes);
 
-        const state = stateOf(request);
-        state.jwt = claims;
-        const consumer = consumerFrom(claims, consumerClaim);
-        if (consumer !== undefined) state.consumer = consumer;
-        forward?.(request, claims);
-        if (hideCredentials) source.hide(request, found);
+        acceptClaims(request, claims, found, accept);
       },
     };
   },

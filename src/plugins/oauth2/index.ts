@@ -3,11 +3,10 @@
  * introspection endpoint, in onRequest. Failure of the endpoint never lets a request through.
  */
 import { bearerResponder } from '../../auth/challenge.js';
-import { consumerFrom } from '../../auth/claims.js';
+import { acceptClaims } from '../../auth/accept.js';
 import { credentialSource } from '../../auth/credential-source.js';
 import { compileForward } from '../../auth/forward-claims.js';
 import { missingScopes } from '../../auth/scopes.js';
-import { stateOf } from '../../request-state.js';
 import { definePlugin } from '../define.js';
 import { AnswerCache } from './answer-cache.js';
 import { introspector } from './introspect.js';
@@ -24,6 +23,7 @@ export default definePlugin({
     const source = credentialSource({ bearer: true, cookie: config.cookie, query: config.query });
     const respond = bearerResponder(config.realm);
     const { maxTokenSize, scopes, consumerClaim, hideCredentials, onError } = config;
+    const accept = { consumerClaim, forward, hideCredentials, source };
     if (config.introspectionUrl.startsWith('http://') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(config.introspectionUrl)) {
       ctx.logger.warn('oauth2 introspectionUrl is plain http: client credentials and tokens cross the network unencrypted');
     }
@@ -49,12 +49,7 @@ export default definePlugin({
         const missing = missingScopes(claims, scopes);
         if (missing.length > 0) return respond.forbidden(request, reply, `the token lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(' ')}`, scopes);
 
-        const state = stateOf(request);
-        state.jwt = claims;
-        const consumer = consumerFrom(claims, consumerClaim);
-        if (consumer !== undefined) state.consumer = consumer;
-        forward?.(request, claims);
-        if (hideCredentials) source.hide(request, found);
+        acceptClaims(request, claims, found, accept);
       },
     };
   },
