@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, formatIssue } from '../../src/config/diagnostics.js';
+import { ConfigError } from '../../src/config/diagnostics.js';
 import { loadConfig } from '../../src/config/load.js';
-import { configDir } from '../helpers/gateway.js';
+import { configDir, configErrors } from '../helpers/gateway.js';
 
-async function errorsOf(files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
-  const dir = await configDir(files);
-  try {
-    await loadConfig({ configFile: dir.configFile, env });
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    // paths relative to the config dir read better in assertions
-    return err.issues.map((i) => formatIssue(i).replaceAll(`${dir.dir}/`, ''));
-  } finally {
-    await dir.cleanup();
-  }
-}
+const errorsOf = configErrors;
 
 const svc = `services:
   orders:

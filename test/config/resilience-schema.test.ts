@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, formatIssue } from '../../src/config/diagnostics.js';
 import { loadConfig } from '../../src/config/load.js';
-import { configDir } from '../helpers/gateway.js';
+import { configDir, configErrors } from '../helpers/gateway.js';
 
-async function errorsOf(routeYaml: string): Promise<string[]> {
-  const dir = await configDir({ 'routes.d/a.yaml': routeYaml });
-  try {
-    await loadConfig({ configFile: dir.configFile, env: {} });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => formatIssue({ ...i, file: i.file.replace(/^.*routes\.d/, 'routes.d') }));
-    throw err;
-  } finally {
-    await dir.cleanup();
-  }
-  return [];
-}
+const errorsOf = (routeYaml: string): Promise<string[]> => configErrors({ 'routes.d/a.yaml': routeYaml }, {});
 
 const service = (extra: string) => `services:\n  svc:\n    discovery: { static: ["http://127.0.0.1:1"] }\n${extra}routes:\n  - id: r\n    match: { path: /x }\n    upstream: { service: svc }\n`;
 

@@ -1,29 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, formatIssue } from '../../src/config/diagnostics.js';
 import { loadConfig } from '../../src/config/load.js';
 import { BALANCER_NAMES } from '../../src/config/schema.js';
-import { configDir } from '../helpers/gateway.js';
+import { configDir, configErrors } from '../helpers/gateway.js';
 
-async function errorsOf(service: string): Promise<string[]> {
-  const dir = await configDir({
-    'routes.d/a.yaml': `services:
-  svc:
-    discovery: { static: ["http://127.0.0.1:1"] }
-${service}routes:
-  - { id: r, match: { path: /* }, upstream: { service: svc } }
-`,
-  });
-  try {
-    await loadConfig({ configFile: dir.configFile });
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.issues.map(formatIssue);
-  } finally {
-    await dir.cleanup();
-  }
-}
+const errorsOf = (service: string): Promise<string[]> =>
+  configErrors({ 'routes.d/a.yaml': `services:\n  svc:\n    discovery: { static: ["http://127.0.0.1:1"] }\n${service}routes:\n  - { id: r, match: { path: /* }, upstream: { service: svc } }\n` });
 
 test('config: consistent-hash without hashKey is an error at the loadBalancer key', async () => {
   const errors = await errorsOf('    loadBalancer: consistent-hash\n');

@@ -68,3 +68,22 @@ export async function startGateway(
 export function routeFile(targets: string[], routes: string, serviceExtra = ''): string {
   return `services:\n  svc:\n    discovery:\n      static: [${targets.map((t) => JSON.stringify(t)).join(', ')}]\n${serviceExtra}routes:\n${routes}`;
 }
+
+/**
+ * Loads the config written from `files` and returns every error as `FILE:LINE:COL path: message`
+ * with paths relative to the config directory; an empty list when it loads.
+ */
+export async function configErrors(files: Record<string, string>, env?: NodeJS.ProcessEnv): Promise<string[]> {
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { ConfigError, formatIssue } = await import('../../src/config/diagnostics.js');
+  const dir = await configDir(files);
+  try {
+    await loadConfig({ configFile: dir.configFile, env });
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.issues.map((i) => formatIssue(i).replaceAll(`${dir.dir}/`, ''));
+  } finally {
+    await dir.cleanup();
+  }
+}

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, formatIssue } from '../../../src/config/diagnostics.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { routeParams } from '../../../src/targets/aggregate/plan.js';
-import { configDir } from '../../helpers/gateway.js';
+import { configDir, configErrors } from '../../helpers/gateway.js';
 
 const SERVICES = `services:
   users:
@@ -15,18 +14,7 @@ const SERVICES = `services:
 routes:
 `;
 
-async function errorsOf(routes: string): Promise<string[]> {
-  const dir = await configDir({ 'routes.d/a.yaml': SERVICES + routes });
-  try {
-    await loadConfig({ configFile: dir.configFile });
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.issues.map((i) => formatIssue(i).replaceAll(`${dir.dir}/`, ''));
-  } finally {
-    await dir.cleanup();
-  }
-}
+const errorsOf = (routes: string): Promise<string[]> => configErrors({ 'routes.d/a.yaml': SERVICES + routes });
 
 test('the dependency graph is computed at load: who waits for whom', async (t) => {
   const dir = await configDir({

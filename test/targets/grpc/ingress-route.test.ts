@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configView } from '../../../src/admin/config-view.js';
 import { routeList } from '../../../src/cli/route-list.js';
-import { ConfigError, formatIssue } from '../../../src/config/diagnostics.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { INGRESS_SECRET } from '../../../src/targets/grpc/ingress-route.js';
-import { configDir } from '../../helpers/gateway.js';
+import { configDir, configErrors } from '../../helpers/gateway.js';
 import { INVENTORY_PROTO } from './inventory-server.js';
 
 const SETTINGS = 'admin: { enabled: false }\ngrpcServer: { port: 0, protos: [./protos/inventory.proto] }\n';
@@ -18,18 +17,7 @@ function files(routes: string, settings = SETTINGS): Record<string, string> {
   };
 }
 
-async function errorsOf(f: Record<string, string>): Promise<string[]> {
-  const dir = await configDir(f);
-  try {
-    await loadConfig({ configFile: dir.configFile });
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.issues.map((i) => formatIssue(i).replaceAll(`${dir.dir}/`, ''));
-  } finally {
-    await dir.cleanup();
-  }
-}
+const errorsOf = configErrors;
 
 test('ingress routes: unknown method (with a suggestion), no grpcServer, no http rule, a path beside match.grpc', async () => {
   const unknown = await errorsOf(files('  - id: g\n    match: { grpc: shop.v1.Inventory/GetItm }\n    upstream: { service: items }\n'));

@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, formatIssue } from '../../../src/config/diagnostics.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { explain } from '../../../src/cli/explain.js';
 import { routeList } from '../../../src/cli/route-list.js';
-import { configDir } from '../../helpers/gateway.js';
+import { configDir, configErrors } from '../../helpers/gateway.js';
 import { grpcFiles, INVENTORY_PROTO } from './inventory-server.js';
 
-async function errorsOf(files: Record<string, string>): Promise<string[]> {
-  const dir = await configDir(files);
-  try {
-    await loadConfig({ configFile: dir.configFile });
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.issues.map((i) => formatIssue(i).replaceAll(`${dir.dir}/`, ''));
-  } finally {
-    await dir.cleanup();
-  }
-}
+const errorsOf = configErrors;
 
 const target = ['grpc://127.0.0.1:50051'];
 
