@@ -14,9 +14,11 @@ import { createAggregateHandler } from './targets/aggregate/index.js';
 import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
 import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
-import { createProxyHandler } from './targets/proxy.js';
+import { createProxyHandler, type ProxyOptions } from './targets/proxy.js';
+import { createWebSocketHandler } from './targets/websocket/index.js';
 import { dropConnectionNamed } from './upstream/hop-by-hop.js';
 import type { ServiceSet } from './upstream/services.js';
+import type { UpstreamService } from './upstream/service.js';
 import './request-state.js';
 import { observabilityHooks } from './observability/request-hooks.js';
 import { createUpstreamObserver } from './observability/upstream-observer.js';
@@ -172,7 +174,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       ? createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!)
       : route.aggregatePlan
         ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall })
-        : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
+        : proxyOrWebSocket(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
     app.route({
       method: methods,
       url: route.match.path,
@@ -184,6 +186,12 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   }
   await app.ready();
   return { app, table, chains };
+}
+
+/** The proxy handler, behind the WebSocket handler when the route upgrades (`upstream.websocket`). */
+function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions) {
+  const plain = createProxyHandler(route, service, options);
+  return route.upstream!.websocket ? createWebSocketHandler(route, service, { untrustedClients: options.untrustedClients, plain }) : plain;
 }
 
 export { ERRORS };

@@ -377,6 +377,8 @@ export const Upstream = Type.Object(
     keepHeaders: Type.Array(Type.String(), { default: [] }),
     /** Route-level override of the service's timeout. */
     timeout: Type.Optional(Duration()),
+    /** Upgrade requests on this route become WebSocket connections to the service (docs/websocket.md). */
+    websocket: Type.Boolean({ default: false }),
   },
   Strict,
 );
