@@ -4,6 +4,7 @@
  * open (or rejects with the HTTP answer it got instead of a 101).
  */
 import http from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { parseRaw, type RawResponse } from './raw-client.js';
@@ -25,6 +26,8 @@ export interface WsOrigin {
 export interface WsOriginOptions {
   /** Refuse every upgrade with this status instead of accepting it. */
   refuse?: number;
+  /** Serve wss:// (https://) with this certificate. */
+  tls?: { cert: string; key: string };
 }
 
 /**
@@ -32,7 +35,8 @@ export interface WsOriginOptions {
  * origin close the connection with CODE instead.
  */
 export async function startWsOrigin(options: WsOriginOptions = {}): Promise<WsOrigin> {
-  const server = http.createServer((_req, res) => res.end('plain http'));
+  const plain = (_req: http.IncomingMessage, res: http.ServerResponse) => res.end('plain http');
+  const server = options.tls ? https.createServer(options.tls, plain) : http.createServer(plain);
   const upgrades: http.IncomingMessage[] = [];
   const closes: number[] = [];
   const sockets = new Set<WebSocket>();
@@ -59,7 +63,7 @@ export async function startWsOrigin(options: WsOriginOptions = {}): Promise<WsOr
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     upgrades,
     closes,
     sockets,
@@ -85,9 +89,9 @@ export class NotUpgraded extends Error {
 }
 
 /** Opens a WebSocket to `url` (ws://…); rejects with NotUpgraded when the answer is not a 101. */
-export function openWs(url: string, headers: Record<string, string> = {}, protocols: string[] = []): Promise<WebSocket> {
+export function openWs(url: string, headers: Record<string, string> = {}, protocols: string[] = [], ca?: string): Promise<WebSocket> {
   return new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { headers, maxPayload: 64 * 1024 * 1024 });
+    const ws = new WebSocket(url, protocols, { headers, maxPayload: 64 * 1024 * 1024, ...(ca ? { ca } : {}) });
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
