@@ -118,5 +118,6 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   const upstreamPath = buildPathBuilder(route.match.path, up)(n.path, q === -1 ? '' : n.url.slice(q + 1), found.params);
   lines.push(`target   proxy -> service ${svc.name} (${svc.loadBalancer}: ${svc.targets.map((t) => (t.weight === 1 ? t.url : `${t.url} weight ${t.weight}`)).join(', ')})`);
   lines.push(`upstream ${req.method} ${upstreamPath}  timeout ${up.timeout ?? svc.timeout}ms`);
+  if (up.websocket) lines.push('websocket upgrades proxied (GET with Upgrade: websocket; the timeout bounds the handshake only)');
   return { matched: true, lines };
 }
