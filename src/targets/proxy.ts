@@ -14,6 +14,7 @@ import { withBalancer } from '../upstream/with-balancer.js';
 import { withObservation } from '../upstream/with-observation.js';
 import type { UpstreamObserver } from '../observability/upstream-observer.js';
 import { createFallback } from './fallback.js';
+import { sendUpstreamErrorProblem, upstreamErrorMatcher } from './upstream-error-page.js';
 import { outgoingBody, type OutgoingBody } from './outgoing-body.js';
 
 export interface ProxyOptions {
@@ -26,7 +27,8 @@ export interface ProxyOptions {
 export function createProxyHandler(route: RouteEntry, service: UpstreamService, options: ProxyOptions): RouteHandlerMethod {
   const upstream = route.upstream!;
   const buildPath = buildPathBuilder(route.match.path, upstream);
-  const filterResponse = responseHeaderFilter(upstream.keepHeaders);
+  const filterResponse = responseHeaderFilter(upstream.keepHeaders, upstream.hideHeaders);
+  const replaceError = upstreamErrorMatcher(upstream.replaceUpstreamErrors);
   const timeout = upstream.timeout ?? service.config.timeout;
   const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
   const preserveHost = upstream.preserveHost;
@@ -102,6 +104,10 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     }
     const res = result.response;
     stateOf(request).target = result.target.url;
+    if (replaceError?.(res.statusCode)) {
+      res.body.resume(); // read to the end and dropped: the pooled connection stays usable
+      return sendUpstreamErrorProblem(request, reply, res.statusCode, filterResponse(res.headers));
+    }
     reply.code(res.statusCode);
     reply.headers(filterResponse(res.headers));
     reply.header('x-request-id', request.id);

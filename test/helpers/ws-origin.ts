@@ -28,6 +28,8 @@ export interface WsOriginOptions {
   refuse?: number;
   /** Serve wss:// (https://) with this certificate. */
   tls?: { cert: string; key: string };
+  /** Extra header lines of the 101 (`Name: value`). */
+  handshakeHeaders?: string[];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function startWsOrigin(options: WsOriginOptions = {}): Promise<WsOr
     maxPayload: 64 * 1024 * 1024,
     verifyClient: options.refuse ? (_info, done) => done(false, options.refuse) : undefined,
   });
+  if (options.handshakeHeaders) wss.on('headers', (lines: string[]) => lines.push(...options.handshakeHeaders!));
   wss.on('connection', (ws, req) => {
     upgrades.push(req);
     sockets.add(ws);
@@ -89,10 +92,12 @@ export class NotUpgraded extends Error {
 }
 
 /** Opens a WebSocket to `url` (ws://…); rejects with NotUpgraded when the answer is not a 101. */
-export function openWs(url: string, headers: Record<string, string> = {}, protocols: string[] = [], ca?: string): Promise<WebSocket> {
-  return new Promise<WebSocket>((resolve, reject) => {
+export function openWs(url: string, headers: Record<string, string> = {}, protocols: string[] = [], ca?: string): Promise<WebSocket & { handshake: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, { headers, maxPayload: 64 * 1024 * 1024, ...(ca ? { ca } : {}) });
-    ws.once('open', () => resolve(ws));
+    let handshake: http.IncomingHttpHeaders = {};
+    ws.once('upgrade', (res: http.IncomingMessage) => (handshake = res.headers));
+    ws.once('open', () => resolve(Object.assign(ws, { handshake })));
     ws.once('unexpected-response', (_req, res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

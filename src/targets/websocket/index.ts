@@ -32,7 +32,7 @@ const WEBSOCKET = /^\s*websocket\s*$/i;
 export function createWebSocketHandler(route: RouteEntry, service: UpstreamService, options: WebSocketOptions): RouteHandlerMethod {
   const upstream = route.upstream!;
   const buildPath = buildPathBuilder(route.match.path, upstream);
-  const filterResponse = responseHeaderFilter(upstream.keepHeaders);
+  const filterResponse = responseHeaderFilter(upstream.keepHeaders, upstream.hideHeaders);
   // The service timeout bounds the handshake only: an open WebSocket lives until one side closes it.
   const timeout = upstream.timeout ?? service.config.timeout;
   const policy = retryPolicy(service.config.retry);

@@ -58,6 +58,24 @@ test('the upstream upgrade request carries X-Forwarded-*, x-request-id and the W
   assert.equal(ws.protocol, 'chat.v1');
 });
 
+test('the 101 carries the target\'s handshake headers and x-request-id, minus Server, X-Powered-By and hideHeaders', async (t) => {
+  const o = await startWsOrigin({ handshakeHeaders: ['Server: ws-origin/1.0', 'X-Powered-By: node', 'X-Backend: b-7', 'X-Room: lobby'] });
+  t.after(() => o.close());
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile([o.url], `  - id: chat\n    match: { path: /chat/* }\n    upstream: { service: svc, websocket: true, hideHeaders: [x-backend] }\n`),
+  });
+  t.after(() => gw.close());
+  const ws = await openWs(wsUrl(gw, '/chat/h'), { 'x-request-id': 'ws-req-2' });
+  t.after(() => ws.terminate());
+  const h = ws.handshake;
+  assert.equal(h['x-room'], 'lobby');
+  assert.equal(h['x-request-id'], 'ws-req-2');
+  assert.ok(h['sec-websocket-accept']);
+  assert.equal(h.server, undefined);
+  assert.equal(h['x-powered-by'], undefined);
+  assert.equal(h['x-backend'], undefined);
+});
+
 test('a 5 MB message arrives intact in both directions', async (t) => {
   const o = await origin(t);
   const gw = await setup(t, [o]);
