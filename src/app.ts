@@ -191,7 +191,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
 /** The proxy handler, behind the WebSocket handler when the route upgrades (`upstream.websocket`). */
 function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions) {
   const plain = createProxyHandler(route, service, options);
-  return route.upstream!.websocket ? createWebSocketHandler(route, service, { untrustedClients: options.untrustedClients, plain }) : plain;
+  return route.upstream!.websocket ? createWebSocketHandler(route, service, { ...options, plain }) : plain;
 }
 
 export { ERRORS };

@@ -8,6 +8,7 @@ import type { FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { RouteEntry } from '../../config/snapshot.js';
 import { sendProblem } from '../../errors.js';
 import { websocketConnections } from '../../observability/metrics.js';
+import type { UpstreamObserver, UpstreamOutcome } from '../../observability/upstream-observer.js';
 import { stateOf } from '../../request-state.js';
 import { buildPathBuilder } from '../../routing/upstream-path.js';
 import { UpstreamError } from '../../upstream/call.js';
@@ -25,6 +26,22 @@ export interface WebSocketOptions {
   readonly untrustedClients: boolean;
   /** Answers the route's plain (non-upgrade) requests: the proxy handler. */
   readonly plain: RouteHandlerMethod;
+  /** Metrics and trace spans around each handshake try. */
+  readonly observer: UpstreamObserver;
+}
+
+function outcomeOf(err: UpstreamError): UpstreamOutcome {
+  if (err instanceof UpgradeRefused) return 'bad_response';
+  switch (err.kind) {
+    case 'connect-error':
+      return 'connect_error';
+    case 'timeout':
+      return 'timeout';
+    case 'client-gone':
+      return 'aborted';
+    default:
+      return 'reset';
+  }
 }
 
 const WEBSOCKET = /^\s*websocket\s*$/i;
@@ -63,13 +80,18 @@ export function createWebSocketHandler(route: RouteEntry, service: UpstreamServi
       // Counted for the connection's whole life (least-connections), released when the tunnel closes.
       target.inflight++;
       const began = performance.now();
+      const observed = options.observer.start(request, service.name, target.url, headers);
       try {
         const shake = await upstreamHandshake(service.config, target, { path, headers, timeout, signal });
-        target.observe(performance.now() - began, true);
+        const ms = performance.now() - began;
+        target.observe(ms, true);
+        observed.end('ok', 101);
+        stateOf(request).upstreamMs = ms;
         return { shake, target };
       } catch (err) {
         target.inflight--;
         if (!(err instanceof UpstreamError)) throw err;
+        observed.end(outcomeOf(err), err instanceof UpgradeRefused ? err.status : undefined);
         if (err.kind !== 'client-gone') target.observe(performance.now() - began, err instanceof UpgradeRefused && err.status < 500);
         if (err.kind !== 'connect-error' || !mayRetry(policy, 'GET', err.kind, retryNo, true) || !service.retryBudget.tryWithdraw()) throw err;
         request.log.debug({ retry: retryNo, target: target.url }, 'retrying WebSocket handshake on another target');

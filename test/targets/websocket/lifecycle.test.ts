@@ -51,12 +51,15 @@ test('an open WebSocket survives a reload that replaces its service, and new one
   assert.equal(await roundTrip(ws, 'still'), 'still');
 });
 
-test('gatehouse_websocket_connections counts open connections per route', async (t) => {
-  const { gw } = await setup(t);
+test('gatehouse_websocket_connections counts open connections per route, and handshakes count as upstream requests', async (t) => {
+  const { gw, origin } = await setup(t);
   const gauge = async () => /gatehouse_websocket_connections\{route="chat"\} (\d+)/.exec((await gw.gateway.metrics()).body)?.[1];
   const a = await openWs(wsUrl(gw, '/chat/a'));
   const b = await openWs(wsUrl(gw, '/chat/b'));
   assert.equal(await gauge(), '2');
+  // each handshake is an upstream request like any other
+  const text = (await gw.gateway.metrics()).body;
+  assert.ok(text.includes(`gatehouse_upstream_requests_total{service="svc",target="${origin.url}",outcome="ok"} 2`), text);
   const gone = closed(a);
   a.close(1000);
   await gone;
