@@ -109,14 +109,17 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const observer = createUpstreamObserver(tracer);
   const backendCall = resilientBackendCall(observer);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style (no promise per request): this runs first on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (request.headers.connection !== undefined) dropConnectionNamed(request.headers);
     const bad = (request.raw as MarkedRequest)[BAD_TARGET];
     if (bad !== undefined) {
       reply.header('connection', 'close');
-      return sendProblem(request, reply, bad.code, bad.reason);
+      sendProblem(request, reply, bad.code, bad.reason);
+      return; // answered: the lifecycle stops here
     }
+    done();
   });
   if (observe.onRequest) app.addHook('onRequest', observe.onRequest);
   if (observe.onSend) app.addHook('onSend', observe.onSend);
