@@ -177,7 +177,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       ? createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!)
       : route.aggregatePlan
         ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall })
-        : proxyOrWebSocket(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
+        : proxyOrWebSocket(route, services.get(route.upstream!.service)!, { untrustedClients, observer }, settings.logging.accessLog);
     app.route({
       method: methods,
       url: route.match.path,
@@ -192,9 +192,9 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
 }
 
 /** The proxy handler, behind the WebSocket handler when the route upgrades (`upstream.websocket`). */
-function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions) {
+function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions, accessLog: boolean) {
   const plain = createProxyHandler(route, service, options);
-  return route.upstream!.websocket ? createWebSocketHandler(route, service, { ...options, plain }) : plain;
+  return route.upstream!.websocket ? createWebSocketHandler(route, service, { ...options, plain, accessLog }) : plain;
 }
 
 export { ERRORS };

@@ -28,6 +28,8 @@ export interface WebSocketOptions {
   readonly plain: RouteHandlerMethod;
   /** Metrics and trace spans around each handshake try. */
   readonly observer: UpstreamObserver;
+  /** logging.accessLog: also log a line when a WebSocket closes. */
+  readonly accessLog: boolean;
 }
 
 function outcomeOf(err: UpstreamError): UpstreamOutcome {
@@ -146,9 +148,14 @@ export function createWebSocketHandler(route: RouteEntry, service: UpstreamServi
     if (pending.head.length > 0) shake.socket.write(pending.head);
     const tunnel = openTunnel(client, shake.socket);
     websocketConnections.inc(labels);
-    void tunnel.closed.then(() => {
+    const opened = performance.now();
+    void tunnel.closed.then((end) => {
       target.inflight--;
       websocketConnections.dec(labels);
+      if (options.accessLog) {
+        const ms = Math.round((performance.now() - opened) * 100) / 100;
+        request.log.info({ route: route.id, target: target.url, ms, closedBy: end.closedBy, bytesIn: end.bytesIn, bytesOut: end.bytesOut }, 'websocket closed');
+      }
     });
     pending.opened(tunnel);
     return reply;

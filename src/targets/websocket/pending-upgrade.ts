@@ -7,12 +7,19 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 
+/** How a tunnel ended: which side closed first and the bytes on the client's connection (handshake included). */
+export interface TunnelEnd {
+  readonly closedBy: 'client' | 'upstream' | 'gateway';
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
 /** An open tunnel between a client and an upstream socket (targets/websocket/tunnel.ts). */
 export interface OpenTunnel {
   /** Ends both sockets now. */
   close(): void;
   /** Resolves once both sockets have closed. */
-  readonly closed: Promise<void>;
+  readonly closed: Promise<TunnelEnd>;
 }
 
 export interface PendingUpgrade {

@@ -68,17 +68,26 @@ test('gatehouse_websocket_connections counts open connections per route, and han
   await waitFor(async () => (await gauge()) === '0', 'the gauge to drop to 0');
 });
 
-test('the access log writes one line per upgrade with status 101 and the target', async (t) => {
+test('the access log writes a line per upgrade with status 101 and the target, and one when it closes', async (t) => {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(JSON.parse(String(c)) as Record<string, unknown>), cb()) }));
   const { gw, origin } = await setup(t, logger);
   const ws = await openWs(wsUrl(gw, '/chat/a'));
-  t.after(() => ws.terminate());
   await waitFor(() => lines.some((l) => l.msg === 'request'), 'the access-log line');
   const line = lines.find((l) => l.msg === 'request')!;
   assert.equal(line.status, 101);
   assert.equal(line.route, 'chat');
   assert.equal(line.target, origin.url);
+  ws.send('x'.repeat(1000));
+  await nextMessage(ws);
+  ws.close(1000);
+  await waitFor(() => lines.some((l) => l.msg === 'websocket closed'), 'the closing line');
+  const end = lines.find((l) => l.msg === 'websocket closed')!;
+  assert.equal(end.route, 'chat');
+  assert.equal(end.reqId, line.reqId);
+  assert.equal(end.target, origin.url);
+  assert.ok(['client', 'upstream'].includes(String(end.closedBy)), String(end.closedBy));
+  assert.ok(Number(end.bytesIn) > 1000 && Number(end.bytesOut) > 1000, JSON.stringify(end));
 });
 
 test("the server's request and header timeouts do not cut an open WebSocket", async (t) => {
