@@ -83,6 +83,8 @@ export function upstreamHandshake(service: ServiceEntry, target: UpstreamTarget,
     req.once('upgrade', (response: http.IncomingMessage, socket: Socket, head: Buffer) => {
       clearTimeout(connectTimer);
       clearTimeout(answerTimer);
+      // node:http let go of the socket: until the tunnel takes it, an error must not go unheard.
+      socket.on('error', () => socket.destroy());
       resolve({ socket, head, response });
     });
     req.once('response', (response: http.IncomingMessage) => {
