@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   let websocket: WebSocketResult | undefined;
   const out: string[] = [];
   try {
-    if (throughputMode) {
+    if (throughputMode && (cands.rows.length > 0 || !websocketMode)) {
       rows = await measureThroughput(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, warmupSeconds: args.smoke ? 0 : Math.min(2, args.seconds), log });
       out.push(`Throughput (${LOAD_TOOL}, ${args.connections} connections, ${args.seconds}s x ${args.rounds} rounds, median and min–max req/s):`, throughputTable(rows));
     }
