@@ -56,6 +56,8 @@ export function responseOnSocket(req: http.IncomingMessage, socket: Socket): htt
   res.assignSocket(socket);
   res.once('finish', () => {
     res.detachSocket(socket);
+    // As node:http does for its own responses: 'close' follows 'finish' (hooks and plugins release their state on it).
+    process.nextTick(() => res.emit('close'));
     if (res.statusCode === 101) return;
     // Read (and drop) whatever the client still sends so its FIN is seen; a client that never closes is cut off.
     socket.resume();

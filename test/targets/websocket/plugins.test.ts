@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { request } from 'undici';
 import { routeFile, startGateway, type RunningGateway } from '../../helpers/gateway.js';
 import { mint, secretKey } from '../../helpers/jwt.js';
 import { NotUpgraded, nextMessage, openWs, rawUntilClosed, startWsOrigin, type WsOrigin } from '../../helpers/ws-origin.js';
@@ -89,4 +90,22 @@ test('rate-limit: an upgrade over the limit gets 429 before any 101', async (t) 
   assert.equal(err.status, 429);
   assert.match(String(err.headers['content-type']), /^application\/problem\+json/);
   assert.equal(origin.upgrades.length, 1);
+});
+
+test('cache: an upgrade on a cached route neither is answered from the cache nor holds back plain requests for the same URL', async (t) => {
+  const { gw, origin } = await setup(t, `  - id: chat\n    match: { path: /chat/* }\n    upstream: { service: svc, websocket: true }\n    plugins:\n      - cache: { ttl: 1m }\n`);
+  const ws = await openWs(wsUrl(gw, '/chat/room'));
+  ws.send('ping');
+  assert.equal((await nextMessage(ws)).data.toString(), 'ping');
+  // the upgrade's cache miss must be settled, or this request would wait for it
+  const res = await request(`${gw.url}/chat/room`);
+  assert.equal(res.statusCode, 200);
+  assert.equal(await res.body.text(), 'plain http');
+  ws.terminate();
+  // and with that GET now cached, the next upgrade still reaches the upstream and switches protocols
+  const again = await openWs(wsUrl(gw, '/chat/room'));
+  again.send('pong');
+  assert.equal((await nextMessage(again)).data.toString(), 'pong');
+  again.terminate();
+  assert.equal(origin.upgrades.length, 2);
 });
