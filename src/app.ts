@@ -9,7 +9,8 @@ import { buildChain } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { normalizeTarget } from './routing/normalize-path.js';
-import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
+import { methodsWithHead, ROUTER_OPTIONS, type RouteTable } from './routing/route-table.js';
+import { yielder } from './yield-to-loop.js';
 import { createAggregateHandler } from './targets/aggregate/index.js';
 import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
@@ -76,7 +77,7 @@ async function dropIngressHeader(request: FastifyRequest): Promise<void> {
 
 export async function buildApp({ snapshot, services, logger, tracer, redis }: AppOptions): Promise<GatewayApp> {
   const { settings } = snapshot;
-  const table = new RouteTable(snapshot.routes);
+  const table = snapshot.table;
   const app = Fastify({
     loggerInstance: logger,
     // The real server is owned by server.ts; Fastify only routes.
@@ -151,7 +152,9 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
   const explicitMethods = (path: string) => new Set(snapshot.routes.filter((r) => r.match.path === path).flatMap((r) => r.methods));
   const pluginMethods = new Set<string>();
+  const pause = yielder(); // a reload of many routes builds under traffic
   for (const route of snapshot.routes) {
+    await pause();
     const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
     const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
     const { hooks, active, answersMethods } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames, redis);

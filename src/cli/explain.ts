@@ -5,7 +5,7 @@ import { HOOK_NAMES } from '../plugins/define.js';
 import { buildChain } from '../plugins/chain.js';
 import { hostOf } from '../routing/constraints.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
-import { ROUTER_OPTIONS, RouteTable } from '../routing/route-table.js';
+import { ROUTER_OPTIONS } from '../routing/route-table.js';
 import { buildPathBuilder } from '../routing/upstream-path.js';
 import { silentLogger } from './silent-logger.js';
 import type { AggregatePlan } from '../targets/aggregate/plan.js';
@@ -62,7 +62,7 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   }
   const n = normalizeTarget(target);
   if (!n.ok) return { matched: false, lines: [`${req.method} ${req.url}: refused with 400 BAD_REQUEST (${n.reason})`] };
-  const table = new RouteTable(snapshot.routes);
+  const table = snapshot.table;
   const found = table.find(req.method, n.url, headers);
   if (!found) {
     const candidates = snapshot.routes.filter((r) => pathMatches(r, n.path));

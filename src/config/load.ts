@@ -316,7 +316,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const serviceEntries = new Map([...services].map(([k, v]) => [k, v.value]));
   const protos: ProtoCache = new Map();
   for (const pending of grpcRoutes) routes.push(...(await resolveGrpcRoute(pending, serviceEntries, protos, issues)));
-  checkRoutePatterns(routes, issues);
+  const table = await checkRoutePatterns(routes, issues);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);
   return Object.freeze({
@@ -327,6 +327,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     files,
     services: new Map([...services].map(([k, v]) => [k, v.value])),
     routes: routes.map((r) => r.value),
+    table,
     globalPlugins,
     registry,
     tls,
