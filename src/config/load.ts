@@ -37,8 +37,18 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** Where a key sits; line and column are looked up when first read (most never are). */
 function whereOf(source: SourceFile, p: readonly Segment[]): Where {
-  return { file: source.display, ...source.locate(p) };
+  let at: { line: number; col: number } | undefined;
+  return {
+    file: source.display,
+    get line() {
+      return (at ??= source.locate(p)).line;
+    },
+    get col() {
+      return (at ??= source.locate(p)).col;
+    },
+  };
 }
 
 function resolvePlugins(
