@@ -43,16 +43,28 @@ type MarkedRequest = http.IncomingMessage & { [BAD_TARGET]?: Refusal };
 function refuse(req: http.IncomingMessage): Refusal | string {
   const url = req.url ?? '/';
   if (url.length > MAX_URL_LENGTH) return { code: 'URI_TOO_LONG', reason: `the request target is over ${MAX_URL_LENGTH} bytes` };
-  if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return { code: 'HEADERS_TOO_LARGE', reason: `more than ${MAX_HEADER_COUNT} header fields` };
+  // HTTP/2 requests also list their pseudo-headers (:method, :path, ...) in rawHeaders.
+  const pseudo = req.httpVersionMajor === 2 ? countPseudo(req.rawHeaders) : 0;
+  if (req.rawHeaders.length - pseudo * 2 > MAX_HEADER_COUNT * 2) return { code: 'HEADERS_TOO_LARGE', reason: `more than ${MAX_HEADER_COUNT} header fields` };
   const n = normalizeTarget(url);
   if (!n.ok) return { code: 'BAD_REQUEST', reason: n.reason };
   if (countHost(req.rawHeaders) > 1) return { code: 'BAD_REQUEST', reason: 'more than one Host header' };
+  const authority = req.headers[':authority'];
+  if (typeof authority === 'string' && req.headers.host !== undefined && req.headers.host !== authority) {
+    return { code: 'BAD_REQUEST', reason: 'Host differs from :authority' };
+  }
   return n.url;
 }
 
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function countPseudo(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.startsWith(':')) n++;
+  return n;
 }
 
 function countHost(raw: readonly string[]): number {

@@ -10,6 +10,9 @@ import { startOrigin, type Origin, type OriginHandler } from './helpers/upstream
 
 const ALL = `  - id: all\n    match: { path: /api/* }\n    upstream: { service: svc }\n`;
 const cert = selfSignedCert();
+// Node warns (once per process) when a Connection header is set on an HTTP/2 response.
+const warnings: string[] = [];
+process.on('warning', (w) => warnings.push(w.message));
 
 async function origin(t: TestContext, handler?: OriginHandler): Promise<Origin> {
   const o = await startOrigin(handler);
@@ -167,6 +170,23 @@ test('preserveHost sends the :authority upstream as Host', async (t) => {
   assert.equal(up.seen[0]!.headers.host, `localhost:${gw.gateway.address().port}`);
 });
 
+test('header limits over h2: 100 fields besides the pseudo-headers pass, 101 get 431; Host must match :authority', async (t) => {
+  const up = await origin(t);
+  const gw = await h2Gateway(t, routeFile([up.url], ALL));
+  const s = await session(t, gw.h2url);
+  const fields = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v']));
+  assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/h', ...fields(100) })).status, 200);
+  const many = await h2request(s, { ':method': 'GET', ':path': '/api/h', ...fields(101) });
+  assert.equal(many.status, 431);
+  assert.equal((JSON.parse(many.body.toString()) as { code: string }).code, 'HEADERS_TOO_LARGE');
+  const port = gw.gateway.address().port;
+  const mismatch = await h2request(s, { ':method': 'GET', ':path': '/api/h', ':authority': `localhost:${port}`, host: 'elsewhere.example' });
+  assert.equal(mismatch.status, 400);
+  assert.match(mismatch.body.toString(), /Host differs from :authority/);
+  assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/h', ':authority': `localhost:${port}`, host: `localhost:${port}` })).status, 200);
+  assert.equal(up.seen.length, 2);
+});
+
 test('an unsized h2 body over the body limit is refused with 413', async (t) => {
   const up = await origin(t);
   const gw = await h2Gateway(t, routeFile([up.url], ALL), { server: 'bodyLimit: 1kb' });
@@ -177,6 +197,7 @@ test('an unsized h2 body over the body limit is refused with 413', async (t) => 
   const sized = await h2request(s, { ':method': 'POST', ':path': '/api/up', 'content-length': '2000' }, [Buffer.alloc(2000)]);
   assert.equal(sized.status, 413);
   assert.equal(s.destroyed, false, 'the session outlives a refused stream');
+  assert.deepEqual(warnings.filter((w) => /connection header/i.test(w)), [], 'no Connection header on HTTP/2 responses');
   assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/after' })).status, 200);
 });
 

@@ -40,6 +40,8 @@ export interface H2Origin {
   url: string;
   /** HTTP version and headers of each request it answered. */
   seen: { httpVersion: string; headers: http2.IncomingHttpHeaders; body: Buffer }[];
+  /** HTTP/2 sessions (connections) opened to it so far. */
+  sessions(): number;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,9 @@ export async function startH2Origin(tls?: { cert: string; key: string }): Promis
   };
   const server = tls ? http2.createSecureServer({ ...tls }, onRequest) : http2.createServer(onRequest);
   const sessions = new Set<http2.Http2Session>();
+  let opened = 0;
   server.on('session', (s) => {
+    opened++;
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
   });
@@ -67,6 +71,7 @@ export async function startH2Origin(tls?: { cert: string; key: string }): Promis
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     seen,
+    sessions: () => opened,
     close: () =>
       new Promise<void>((r) => {
         for (const s of sessions) s.destroy();
