@@ -44,20 +44,22 @@ function markUnsizedBody(req: http2.Http2ServerRequest): void {
 }
 
 /**
- * Node ends an HTTP/2 request body normally when its stream closes, even when the client reset
- * it halfway: the upstream would take a truncated body for a whole one. Here a body that did
- * not end with the client's END_STREAM fails instead, as a cut HTTP/1.1 body does.
+ * Node ends an HTTP/2 request body normally when its stream closes before the client's
+ * END_STREAM (the client went away or reset the stream mid-body, or the 408 below closed it):
+ * the upstream would take a truncated body for a whole one. Here such a body fails instead,
+ * as a cut HTTP/1.1 body does.
  */
 function failCutBody(req: http2.Http2ServerRequest): void {
   if (req.stream.endAfterHeaders) return;
-  let ended = false;
-  req.stream.once('end', () => (ended = true));
-  // Runs before Node's own close handler, which would end the body.
-  req.stream.prependOnceListener('close', () => {
-    if (ended || req.readableEnded) return;
+  const stream = req.stream;
+  const push = req.push.bind(req);
+  req.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    // The end of a whole body arrives while the stream is still open (it stays open for the response).
+    if (chunk !== null || !stream.closed) return push(chunk, encoding);
     req.on('error', () => undefined); // whoever reads the body sees the error; nobody reading is fine too
-    req.destroy(Object.assign(new Error('the client closed the stream before the request body ended'), { code: 'ECONNRESET' }));
-  });
+    req.destroy(Object.assign(new Error('the stream closed before the request body ended'), { code: 'ECONNRESET' }));
+    return false;
+  };
 }
 
 /** The 408 a stream gets when its request (headers and body) has not fully arrived within timeouts.request. */

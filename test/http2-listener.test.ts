@@ -5,6 +5,7 @@ import { test, type TestContext } from 'node:test';
 import { Agent, request } from 'undici';
 import { routeFile, startGateway, type RunningGateway } from './helpers/gateway.js';
 import { h2connect, h2request } from './helpers/h2.js';
+import { waitUntil } from './helpers/wait-until.js';
 import { selfSignedCert } from './helpers/tls.js';
 import { startOrigin, type Origin, type OriginHandler } from './helpers/upstream.js';
 
@@ -240,6 +241,38 @@ test('a refused stream and a reset stream do not take the gateway down', async (
   const s2 = await session(t, plainGw.h2url);
   assert.equal((await h2request(s2, { ':method': 'GET', ':path': '/api/ok' })).status, 200);
 });
+
+for (const [how, cut] of [
+  ['resets its stream', (stream: http2.ClientHttp2Stream) => stream.destroy()],
+  ['drops the connection', (_stream: http2.ClientHttp2Stream, s: http2.ClientHttp2Session) => s.destroy()],
+] as const) {
+  test(`a client that ${how} mid-body does not leave the upstream a truncated body that looks whole`, async (t) => {
+    const events: string[] = [];
+    const raw = await import('node:http');
+    const watcher = raw.createServer((req, res) => {
+      req.on('data', () => events.includes('data') || events.push('data'));
+      req.on('end', () => {
+        events.push('end');
+        res.end();
+      });
+      req.on('aborted', () => events.push('aborted'));
+    });
+    await new Promise<void>((r) => watcher.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => (watcher.closeAllConnections(), watcher.close(() => r()))));
+    const port = (watcher.address() as import('node:net').AddressInfo).port;
+    const gw = await h2Gateway(t, routeFile([`http://127.0.0.1:${port}`], ALL));
+    const s = await session(t, gw.h2url);
+    const stream = s.request({ ':method': 'POST', ':path': '/api/cut', 'content-type': 'text/plain' }, { endStream: false });
+    stream.on('error', () => undefined);
+    stream.write('first half');
+    await waitUntil(() => events.includes('data'), 'the upstream got the first chunk');
+    cut(stream, s);
+    await waitUntil(() => events.includes('aborted') || events.includes('end'), 'the upstream saw the request finish or break');
+    assert.deepEqual(events, ['data', 'aborted']);
+    const again = await session(t, gw.h2url);
+    assert.equal((await h2request(again, { ':method': 'GET', ':path': '/api/ok' })).status, 200);
+  });
+}
 
 test('close drains: GOAWAY, the in-flight stream finishes, no new stream is accepted', async (t) => {
   const up = await origin(t, (_req, res) => setTimeout(() => res.end('finished'), 300));
