@@ -62,6 +62,17 @@ function failCutBody(req: http2.Http2ServerRequest): void {
   };
 }
 
+/**
+ * Node detaches an HTTP/2 request from its socket when the stream closes, but the access log
+ * (Fastify's request.ip) reads the peer address after that: the closed stream keeps its peer.
+ */
+function keepPeer(req: http2.Http2ServerRequest): void {
+  const live = req.socket;
+  const { remoteAddress, remotePort, remoteFamily, localAddress, localPort } = live;
+  const peer = { remoteAddress, remotePort, remoteFamily, localAddress, localPort, encrypted: (live as { encrypted?: boolean }).encrypted === true, destroy() {} };
+  Object.defineProperty(req, 'socket', { configurable: true, get: () => (req.stream.closed || req.stream.destroyed ? peer : live) });
+}
+
 /** The 408 a stream gets when its request (headers and body) has not fully arrived within timeouts.request. */
 function requestTimedOut(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void {
   if (res.headersSent || res.stream.destroyed) {
@@ -84,6 +95,7 @@ export function createHttp2Listener(options: Http2ListenerOptions, handler: Requ
     if (req instanceof http2.Http2ServerRequest && res instanceof http2.Http2ServerResponse) {
       markUnsizedBody(req);
       failCutBody(req);
+      keepPeer(req);
       if (timeouts.request > 0 && !req.stream.endAfterHeaders) {
         const timer = setTimeout(() => requestTimedOut(req, res), timeouts.request);
         const clear = () => clearTimeout(timer);

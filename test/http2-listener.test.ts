@@ -1,7 +1,9 @@
 /** `server.http2: true`: HTTP/2 over TLS (ALPN, HTTP/1.1 on the same port) and h2c, through the whole gateway. */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
+import pino from 'pino';
 import { Agent, request } from 'undici';
 import { routeFile, startGateway, type RunningGateway } from './helpers/gateway.js';
 import { h2connect, h2request } from './helpers/h2.js';
@@ -273,6 +275,30 @@ for (const [how, cut] of [
     assert.equal((await h2request(again, { ':method': 'GET', ':path': '/api/ok' })).status, 200);
   });
 }
+
+test('over h2 the access log has its line and the request metrics count the stream', async (t) => {
+  const up = await origin(t);
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const gw = await startGateway(
+    {
+      'gatehouse.yaml': 'admin: { enabled: false }\nserver: { http2: true }\n',
+      'routes.d/a.yaml': routeFile([up.url], `  - id: h2metrics\n    match: { path: /api/* }\n    upstream: { service: svc }\n`),
+    },
+    { logger },
+  );
+  t.after(() => gw.close());
+  const s = await session(t, `http://127.0.0.1:${gw.gateway.address().port}`);
+  assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/logged?token=1' })).status, 200);
+  await waitUntil(() => lines.some((l) => l.includes('"route":"h2metrics"')), 'the access log line is written');
+  const line = JSON.parse(lines.find((l) => l.includes('"route":"h2metrics"'))!) as { status: number; path: string; method: string; client: string };
+  assert.equal(line.status, 200);
+  assert.equal(line.method, 'GET');
+  assert.equal(line.path, '/api/logged?token=[redacted]');
+  assert.equal(line.client, '127.0.0.1');
+  const metrics = (await gw.gateway.metrics()).body;
+  assert.match(metrics, /gatehouse_requests_total\{route="h2metrics",method="GET",status="200"\} 1/);
+});
 
 test('close drains: GOAWAY, the in-flight stream finishes, no new stream is accepted', async (t) => {
   const up = await origin(t, (_req, res) => setTimeout(() => res.end('finished'), 300));
