@@ -107,6 +107,37 @@ test('an HTTP/1.1 client (https) is still served on the same port', async (t) =>
   await missing.body.dump();
 });
 
+test('HTTP/1.1 on the TLS port keeps its header timeout: a slow client gets 408', async (t) => {
+  const up = await origin(t);
+  const gw = await h2Gateway(t, routeFile([up.url], ALL), { server: 'timeouts: { headers: 400ms, request: 2s }' });
+  const tls = await import('node:tls');
+  const socket = tls.connect({ port: gw.gateway.address().port, host: '127.0.0.1', servername: 'localhost', ca: cert.cert, ALPNProtocols: ['http/1.1'] });
+  await new Promise<void>((r) => socket.once('secureConnect', () => r()));
+  assert.equal(socket.alpnProtocol, 'http/1.1');
+  let got = '';
+  socket.on('data', (d: Buffer) => (got += d.toString()));
+  socket.write('GET /api/slow HTTP/1.1\r\nHost: x\r\n');
+  const trickle = setInterval(() => socket.writable && socket.write('x-drip: 1\r\n'), 100);
+  await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  clearInterval(trickle);
+  assert.match(got, /^HTTP\/1\.1 408 /);
+  assert.match(got, /REQUEST_TIMEOUT/);
+  assert.equal(up.seen.length, 0);
+});
+
+test('a session that opens no stream within timeouts.headers is closed; an idle one after timeouts.keepAlive', async (t) => {
+  const up = await origin(t);
+  const gw = await h2Gateway(t, routeFile([up.url], ALL), { cleartext: true, server: 'timeouts: { headers: 300ms, keepAlive: 400ms }' });
+  const silent = await session(t, gw.h2url);
+  await new Promise<void>((r) => (silent.destroyed ? r() : silent.once('close', () => r())));
+  const used = await session(t, gw.h2url);
+  assert.equal((await h2request(used, { ':method': 'GET', ':path': '/api/once' })).status, 200);
+  const goaway = new Promise<void>((r) => used.once('goaway', () => r()));
+  await goaway;
+  await new Promise<void>((r) => (used.destroyed ? r() : used.once('close', () => r())));
+  assert.equal(up.seen.length, 1);
+});
+
 test('without tls, server.http2 serves h2c with prior knowledge', async (t) => {
   const up = await origin(t);
   const gw = await h2Gateway(t, routeFile([up.url], ALL), { cleartext: true });
