@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHttp2Listener, type Http2Listener, type ServerRequest, type ServerResponse } from './http2-listener.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildApp, MAX_HEADER_COUNT, type GatewayApp } from './app.js';
+import { buildApp, MAX_HEADER_BYTES, MAX_HEADER_COUNT, type GatewayApp } from './app.js';
 import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
@@ -249,7 +249,7 @@ export class Gateway implements AdminSource {
       keepAliveTimeout: s.timeouts.keepAlive,
       // How often Node checks the header and request timeouts: often enough to honour short ones.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.timeouts.headers / 4))),
-      maxHeaderSize: 16 * 1024,
+      maxHeaderSize: MAX_HEADER_BYTES,
     };
     const tls = this.current.snapshot.tls;
     const onClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {

@@ -204,7 +204,7 @@ test('preserveHost sends the :authority upstream as Host', async (t) => {
   assert.equal(up.seen[0]!.headers.host, `localhost:${gw.gateway.address().port}`);
 });
 
-test('header limits over h2: 100 fields besides the pseudo-headers pass, 101 get 431; Host must match :authority', async (t) => {
+test('header limits over h2: 100 fields besides the pseudo-headers pass, 101 or over 16 KB get 431; Host must match :authority', async (t) => {
   const up = await origin(t);
   const gw = await h2Gateway(t, routeFile([up.url], ALL));
   const s = await session(t, gw.h2url);
@@ -218,6 +218,8 @@ test('header limits over h2: 100 fields besides the pseudo-headers pass, 101 get
   assert.equal(mismatch.status, 400);
   assert.match(mismatch.body.toString(), /Host differs from :authority/);
   assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/h', ':authority': `localhost:${port}`, host: `localhost:${port}` })).status, 200);
+  const big = await h2request(s, { ':method': 'GET', ':path': '/api/h', 'x-big': 'b'.repeat(20_000) });
+  assert.equal(big.status, 431);
   assert.equal(up.seen.length, 2);
 });
 
@@ -307,6 +309,26 @@ for (const [how, cut] of [
   });
 }
 
+test('a client that resets its stream while the response streams stops the upstream response too', async (t) => {
+  let upstreamClosed = false;
+  const up = await origin(t, (req, res) => {
+    if (req.url !== '/api/endless') return res.end('ok');
+    const tick = setInterval(() => res.write(Buffer.alloc(16_384, 'r')), 10);
+    res.on('close', () => {
+      clearInterval(tick);
+      upstreamClosed = true;
+    });
+  });
+  const gw = await h2Gateway(t, routeFile([up.url], ALL));
+  const s = await session(t, gw.h2url);
+  const stream = s.request({ ':method': 'GET', ':path': '/api/endless' });
+  stream.on('error', () => undefined);
+  await new Promise<void>((r) => stream.once('data', () => r()));
+  stream.close(http2.constants.NGHTTP2_CANCEL);
+  await waitUntil(() => upstreamClosed, 'the upstream response is abandoned');
+  assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/after' })).status, 200);
+});
+
 test('over h2 the access log has its line and the request metrics count the stream', async (t) => {
   const up = await origin(t);
   const lines: string[] = [];
@@ -340,6 +362,7 @@ test('close drains: GOAWAY, the in-flight stream finishes, no new stream is acce
   await new Promise((r) => setTimeout(r, 50));
   const closed = gw.gateway.close(5000);
   await goaway;
+  await assert.rejects(h2connect(gw.h2url, { ca: cert.cert }), 'no new connection either');
   const res = await inflight;
   assert.equal(res.status, 200);
   assert.equal(res.body.toString(), 'finished');
