@@ -59,7 +59,8 @@ function refuse(req: http.IncomingMessage): Refusal | string {
   return n.url;
 }
 
-function requestIdOf(req: http.IncomingMessage): string {
+/** The client's x-request-id when it is usable, else a new one. */
+export function requestIdOf(req: { headers: http.IncomingHttpHeaders }): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }

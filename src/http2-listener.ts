@@ -3,10 +3,10 @@
  * still served on the same port), or cleartext h2c with prior knowledge. It maps the
  * gateway's HTTP/1.1 timeouts onto sessions and streams and drains with GOAWAY.
  */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
+import { requestIdOf } from './app.js';
 import { problemBody, ERRORS, PROBLEM_CONTENT_TYPE } from './errors.js';
 
 export type ServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -79,7 +79,7 @@ function requestTimedOut(req: http2.Http2ServerRequest, res: http2.Http2ServerRe
     req.stream.close(http2.constants.NGHTTP2_CANCEL);
     return;
   }
-  const id = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'] : randomUUID();
+  const id = requestIdOf(req);
   const body = JSON.stringify(problemBody('REQUEST_TIMEOUT', id, 'the request did not arrive in time'));
   res.writeHead(ERRORS.REQUEST_TIMEOUT.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'x-request-id': id });
   res.end(body, () => req.stream.close(http2.constants.NGHTTP2_NO_ERROR));

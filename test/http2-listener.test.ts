@@ -241,18 +241,20 @@ test('a stream whose body does not arrive within timeouts.request gets 408', asy
   const up = await origin(t);
   const gw = await h2Gateway(t, routeFile([up.url], ALL), { server: 'timeouts: { request: 300ms }' });
   const s = await session(t, gw.h2url);
-  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const stream = s.request({ ':method': 'POST', ':path': '/api/slow', 'content-type': 'text/plain' }, { endStream: false });
+  const res = await new Promise<{ status: number; body: string; id: unknown }>((resolve, reject) => {
+    const stream = s.request({ ':method': 'POST', ':path': '/api/slow', 'content-type': 'text/plain', 'x-request-id': 'slow-1' }, { endStream: false });
     stream.write('partial');
     let status = 0;
     let body = '';
-    stream.on('response', (h) => (status = Number(h[':status'])));
+    let id: unknown;
+    stream.on('response', (h) => ((status = Number(h[':status'])), (id = h['x-request-id'])));
     stream.on('data', (c: Buffer) => (body += c.toString()));
-    stream.on('close', () => resolve({ status, body }));
+    stream.on('close', () => resolve({ status, body, id }));
     stream.on('error', reject);
   });
   assert.equal(res.status, 408);
   assert.match(res.body, /REQUEST_TIMEOUT/);
+  assert.equal(res.id, 'slow-1');
   assert.equal((await h2request(s, { ':method': 'GET', ':path': '/api/after' })).status, 200);
 });
 
