@@ -16,3 +16,8 @@ export function checkBalancing(svc: ServiceConfig, source: SourceFile, at: reado
   const passive = svc.healthCheck.passive;
   if (passive && passive.ejectFor < 1) issues.push(source.issue([...at, 'healthCheck', 'passive', 'ejectFor'], 'must be at least 1ms'));
 }
+
+/** `http2: true` picks HTTP/2 for http and https services; gRPC services always speak it. */
+export function checkHttp2(svc: ServiceConfig, source: SourceFile, at: readonly Segment[], issues: ConfigIssue[]): void {
+  if (svc.http2 && svc.protocol === 'grpc') issues.push(source.issue([...at, 'http2'], 'gRPC services always use HTTP/2; http2 applies to http and https services'));
+}
