@@ -7,7 +7,8 @@ import { stateOf } from '../request-state.js';
 import { buildPathBuilder } from '../routing/upstream-path.js';
 import { withBreaker } from '../upstream/breaker.js';
 import { poolCall, UpstreamError, type TargetCall, type UpstreamCall } from '../upstream/call.js';
-import { requestHeadersToForward, responseHeaderFilter } from '../upstream/hop-by-hop.js';
+import { responseHeaderFilter } from '../upstream/hop-by-hop.js';
+import { upstreamRequestHeaders } from '../upstream/forward-headers.js';
 import { retryPolicy, withRetry } from '../upstream/retry.js';
 import type { UpstreamService } from '../upstream/service.js';
 import { withBalancer } from '../upstream/with-balancer.js';
@@ -44,17 +45,9 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
   let call: UpstreamCall = withBalancer(service, attempt);
   call = withRetry(policy, service.retryBudget, call);
 
+  const forwarding = { untrustedClients: options.untrustedClients, preserveHost };
   function headersFor(request: FastifyRequest, out: OutgoingBody): Record<string, string | string[]> {
-    const headers = requestHeadersToForward(request.headers, options.untrustedClients);
-    const xff = request.headers['x-forwarded-for'];
-    const peer = request.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer;
-    headers['x-forwarded-proto'] = request.protocol;
-    headers['x-forwarded-host'] = request.host;
-    headers['x-request-id'] = request.id;
-    // HTTP/2 clients name the host in :authority (Host is optional there).
-    const host = request.headers.host ?? request.headers[':authority'];
-    if (preserveHost && typeof host === 'string') headers.host = host;
+    const headers = upstreamRequestHeaders(request, forwarding);
     const cl = request.headers['content-length'];
     if (out.length !== undefined) headers['content-length'] = String(out.length);
     else if (cl !== undefined && out.body !== undefined) headers['content-length'] = cl;

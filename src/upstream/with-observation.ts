@@ -7,7 +7,8 @@ import { stateOf } from '../request-state.js';
 import { outcomeOfStatus, type UpstreamObserver, type UpstreamOutcome } from '../observability/upstream-observer.js';
 import { UpstreamError, type TargetCall } from './call.js';
 
-function outcomeOf(err: unknown): UpstreamOutcome {
+/** The metrics outcome of a failed try. */
+export function outcomeOfFailure(err: unknown): UpstreamOutcome {
   if (!(err instanceof UpstreamError)) return 'reset';
   switch (err.kind) {
     case 'connect-error':
@@ -42,7 +43,7 @@ export function withObservation(service: string, observer: UpstreamObserver, cal
       // connection the upstream had closed on the first try (retried on a fresh one).
       const blameless = e?.kind === 'request' || e?.kind === 'client-gone' || (e?.dropped === true && input.tried.size <= 1);
       if (!blameless) target.observe(ms, false);
-      span.end(outcomeOf(err));
+      span.end(outcomeOfFailure(err));
       throw err;
     }
   };

@@ -12,7 +12,9 @@ import type { UpstreamObserver, UpstreamOutcome } from '../../observability/upst
 import { stateOf } from '../../request-state.js';
 import { buildPathBuilder } from '../../routing/upstream-path.js';
 import { UpstreamError } from '../../upstream/call.js';
-import { requestHeadersToForward, responseHeaderFilter } from '../../upstream/hop-by-hop.js';
+import { responseHeaderFilter } from '../../upstream/hop-by-hop.js';
+import { upstreamRequestHeaders } from '../../upstream/forward-headers.js';
+import { outcomeOfFailure } from '../../upstream/with-observation.js';
 import { mayRetry, retryPolicy } from '../../upstream/retry.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
@@ -33,17 +35,7 @@ export interface WebSocketOptions {
 }
 
 function outcomeOf(err: UpstreamError): UpstreamOutcome {
-  if (err instanceof UpgradeRefused) return 'bad_response';
-  switch (err.kind) {
-    case 'connect-error':
-      return 'connect_error';
-    case 'timeout':
-      return 'timeout';
-    case 'client-gone':
-      return 'aborted';
-    default:
-      return 'reset';
-  }
+  return err instanceof UpgradeRefused ? 'bad_response' : outcomeOfFailure(err);
 }
 
 const WEBSOCKET = /^\s*websocket\s*$/i;
@@ -57,15 +49,9 @@ export function createWebSocketHandler(route: RouteEntry, service: UpstreamServi
   const policy = retryPolicy(service.config.retry);
   const labels = { route: route.id };
 
+  const forwarding = { untrustedClients: options.untrustedClients, preserveHost: upstream.preserveHost };
   function headersFor(request: FastifyRequest, protocol: string): Record<string, string | string[]> {
-    const headers = requestHeadersToForward(request.headers, options.untrustedClients);
-    const xff = request.headers['x-forwarded-for'];
-    const peer = request.socket.remoteAddress ?? '';
-    headers['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${peer}` : peer;
-    headers['x-forwarded-proto'] = request.protocol;
-    headers['x-forwarded-host'] = request.host;
-    headers['x-request-id'] = request.id;
-    if (upstream.preserveHost && request.headers.host) headers.host = request.headers.host;
+    const headers = upstreamRequestHeaders(request, forwarding);
     headers.connection = 'Upgrade';
     headers.upgrade = protocol;
     return headers;
