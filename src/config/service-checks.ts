@@ -4,7 +4,8 @@ import type { ServiceConfig } from './schema.js';
 import type { SourceFile } from './source.js';
 
 export function checkBalancing(svc: ServiceConfig, source: SourceFile, at: readonly Segment[], issues: ConfigIssue[]): void {
-  if (svc.loadBalancer === 'consistent-hash' && svc.hashKey === undefined) {
+  // tcp services hash by client address without being told (checkTcpService).
+  if (svc.loadBalancer === 'consistent-hash' && svc.hashKey === undefined && svc.protocol !== 'tcp') {
     issues.push(source.issue([...at, 'loadBalancer'], 'consistent-hash needs hashKey: ip, path, header:NAME, cookie:NAME, query:NAME or jwt:CLAIM'));
   }
   const active = svc.healthCheck.active;
@@ -15,4 +16,25 @@ export function checkBalancing(svc: ServiceConfig, source: SourceFile, at: reado
   }
   const passive = svc.healthCheck.passive;
   if (passive && passive.ejectFor < 1) issues.push(source.issue([...at, 'healthCheck', 'passive', 'ejectFor'], 'must be at least 1ms'));
+}
+
+/**
+ * A tcp service carries raw bytes for `streams:`: there is no request to hash but the client
+ * address, no HTTP status for health checks, breakers or retries, and DNS answers need a port.
+ */
+export function checkTcpService(svc: ServiceConfig, source: SourceFile, at: readonly Segment[], issues: ConfigIssue[]): void {
+  if (svc.protocol !== 'tcp') return;
+  if (svc.hashKey !== undefined && svc.hashKey !== 'ip') {
+    issues.push(source.issue([...at, 'hashKey'], 'tcp services hash by client address: hashKey must be ip'));
+  }
+  if (svc.healthCheck.active?.expectStatus !== undefined) {
+    issues.push(source.issue([...at, 'healthCheck', 'active', 'expectStatus'], 'tcp health checks only connect; there is no status to expect'));
+  }
+  for (const key of ['circuitBreaker', 'retry', 'tls'] as const) {
+    if (svc[key] !== undefined) issues.push(source.issue([...at, key], `does not apply to tcp services (streams connect once, with failover to another target)`));
+  }
+  const dns = svc.discovery.dns;
+  if (dns && dns.type !== 'SRV' && dns.port === undefined) {
+    issues.push(source.issue([...at, 'discovery', 'dns'], `tcp services need dns.port for ${dns.type} records`));
+  }
 }
