@@ -8,8 +8,12 @@ export interface TcpService {
   url: string;
   /** Connections accepted so far. */
   accepted: number;
+  /** Connections that sent at least one byte (health probes only connect). */
+  served: number;
   /** Connections open now. */
   readonly open: Set<net.Socket>;
+  /** Open connections that sent at least one byte. */
+  readonly talking: Set<net.Socket>;
   close(): Promise<void>;
 }
 
@@ -20,10 +24,17 @@ export interface TcpService {
  */
 export async function startTcpService(mode: 'echo' | 'count' = 'echo'): Promise<TcpService> {
   const open = new Set<net.Socket>();
+  const talking = new Set<net.Socket>();
+  let closing = false;
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    if (closing) return socket.destroy();
     svc.accepted++;
     open.add(socket);
-    socket.on('close', () => open.delete(socket));
+    socket.once('data', () => {
+      svc.served++;
+      if (!socket.destroyed) talking.add(socket);
+    });
+    socket.on('close', () => (open.delete(socket), talking.delete(socket)));
     socket.on('error', () => socket.destroy());
     if (mode === 'echo') {
       socket.pipe(socket);
@@ -39,9 +50,12 @@ export async function startTcpService(mode: 'echo' | 'count' = 'echo'): Promise<
     port,
     url: `tcp://127.0.0.1:${port}`,
     accepted: 0,
+    served: 0,
     open,
+    talking,
     close: () =>
       new Promise<void>((r) => {
+        closing = true;
         for (const s of open) s.destroy();
         server.close(() => r());
       }),
