@@ -83,7 +83,7 @@ export interface Exchange {
 export function exchange(port: number, data: Buffer | string, options: { ca?: string } = {}): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const socket = options.ca
-      ? tls.connect({ host: '127.0.0.1', port, ca: options.ca, servername: 'localhost', allowHalfOpen: true })
+      ? tls.connect({ host: '127.0.0.1', port, ca: options.ca, servername: 'localhost' })
       : net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
     const chunks: Buffer[] = [];
     let ended = false;
