@@ -72,6 +72,30 @@ test('stream: reload opens the listener of an added stream and closes the one of
   await held.closed;
 });
 
+test('stream: a reload that changes the service moves new connections to its new targets; open ones stay where they are', async (t) => {
+  const a = await startTcpService('echo');
+  const b = await startTcpService('echo');
+  t.after(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+  const gw = await startGateway({ 'routes.d/s.yaml': streamFile([a.url], '  - { id: moving, listen: 0, service: tcpsvc }\n') });
+  t.after(() => gw.close());
+  const port = gw.gateway.streamAddress('moving')!.port;
+  const held = await openClient(port);
+  held.socket.write('one ');
+  await held.waitFor('one ');
+  assert.equal(a.talking.size, 1);
+
+  await gw.dir.write('routes.d/s.yaml', streamFile([b.url], '  - { id: moving, listen: 0, service: tcpsvc }\n'));
+  assert.equal((await gw.gateway.reload()).ok, true);
+  assert.equal(gw.gateway.streamAddress('moving')!.port, port);
+  assert.equal((await exchange(port, 'to b')).received.toString(), 'to b');
+  assert.equal(b.served, 1, 'the new connection went to the new target');
+  held.socket.write('two');
+  await held.waitFor('one two');
+  assert.equal(a.served, 1, 'the open connection stayed on the old target');
+  held.socket.end();
+  await held.closed;
+});
+
 test('stream: a reload whose stream cannot bind its port is rejected and the running streams keep serving', async (t) => {
   const echo = await startTcpService('echo');
   t.after(() => echo.close());
