@@ -7,6 +7,14 @@ import net, { type AddressInfo } from 'node:net';
 import type { StreamConnection, StreamRoute } from './connection.js';
 import { StreamConnection as Connection } from './connection.js';
 
+/** A stream's port could not be bound: start fails (or a reload is rejected) with this message. */
+export class StreamListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StreamListenError';
+  }
+}
+
 export class StreamListener {
   /** `host:listen` as configured: a change of it needs a new listener. */
   readonly bindKey: string;
@@ -35,7 +43,7 @@ export class StreamListener {
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
     const { listen, id } = route.entry;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`stream "${id}" cannot listen on ${host}:${listen}: ${err.code ?? err.message}`)));
+      server.once('error', (err: NodeJS.ErrnoException) => reject(new StreamListenError(`stream "${id}" cannot listen on ${host}:${listen}: ${err.code ?? err.message}`)));
       server.listen(listen, host, () => resolve());
     });
     server.removeAllListeners('error');
