@@ -21,6 +21,7 @@ import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
 import { checkTargets, targetLines } from './lib/targets.js';
 import { measureThroughput, throughputTable, type RowResult } from './lib/throughput.js';
 import { measureTcp, tcpTable, type TcpRowResult } from './lib/tcp.js';
+import { measureWebSocket, websocketTable, WS_ROWS, type WebSocketResult } from './lib/websocket.js';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -43,12 +44,15 @@ function ensureBuilt(): void {
 }
 
 const ALL_ROWS = Object.values(ROW) as string[];
+const WS_ROW_NAMES = Object.values(WS_ROWS) as string[];
 
 async function main(): Promise<void> {
   ensureBuilt();
   const throughputMode = !args.latency && !args.scale;
   const wanted = new Set(args.only ?? (args.smoke ? SMOKE_ROWS : throughputMode ? ALL_ROWS : [ROW.direct, ROW.undici, ROW.plain, ROW.full]));
-  for (const n of wanted) if (!ALL_ROWS.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${ALL_ROWS.join(', ')}`);
+  for (const n of wanted) if (!ALL_ROWS.includes(n) && !WS_ROW_NAMES.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${[...ALL_ROWS, ...WS_ROW_NAMES].join(', ')}`);
+  // The WebSocket echo rows (bench/lib/websocket.ts) run with the throughput rows, or when --only names one.
+  const websocketMode = throughputMode && (args.only === undefined || args.only.some((n) => WS_ROW_NAMES.includes(n)));
   const started = new Date();
   log(`load: ${LOAD_TOOL}; pinning: ${HAS_TASKSET ? 'taskset (load+upstreams core 0, proxy core 1)' : 'none'}; ${args.seconds}s x ${args.rounds} rounds, ${args.connections} connections`);
 
@@ -58,15 +62,20 @@ async function main(): Promise<void> {
   let latency: LatencyResult | undefined;
   let scale: ScaleResult | undefined;
   let tcp: TcpRowResult[] | undefined;
+  let websocket: WebSocketResult | undefined;
   const out: string[] = [];
   try {
-    if (throughputMode) {
+    if (throughputMode && (cands.rows.length > 0 || !websocketMode)) {
       rows = await measureThroughput(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, warmupSeconds: args.smoke ? 0 : Math.min(2, args.seconds), log });
       out.push(`Throughput (${LOAD_TOOL}, ${args.connections} connections, ${args.seconds}s x ${args.rounds} rounds, median and min–max req/s):`, throughputTable(rows));
       if (!args.only) {
         tcp = await measureTcp(cands.dir, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, log });
         out.push(`Layer-4 TCP stream (64 KiB echo, ${Math.min(args.connections, 8)} connections, ${args.seconds}s x ${args.rounds} rounds, median and min–max MB/s):`, tcpTable(tcp));
       }
+    }
+    if (websocketMode) {
+      websocket = await measureWebSocket(cands.dir, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, log });
+      out.push(`WebSocket echo (${websocket.connections} connections, ${websocket.messageBytes}-byte messages, one in flight per connection, ${args.seconds}s x ${args.rounds} rounds):`, websocketTable(websocket));
     }
     if (args.latency) {
       latency = await measureLatency(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: Math.min(args.connections, 16), rate: args.rate, log });
@@ -94,6 +103,7 @@ async function main(): Promise<void> {
     latency,
     scale,
     tcp,
+    websocket,
     targets,
     skipped: cands.skipped,
   };

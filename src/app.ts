@@ -9,14 +9,17 @@ import { buildChain } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { normalizeTarget } from './routing/normalize-path.js';
-import { methodsWithHead, ROUTER_OPTIONS, RouteTable } from './routing/route-table.js';
+import { methodsWithHead, ROUTER_OPTIONS, type RouteTable } from './routing/route-table.js';
+import { yielder } from './yield-to-loop.js';
 import { createAggregateHandler } from './targets/aggregate/index.js';
 import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
 import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
-import { createProxyHandler } from './targets/proxy.js';
+import { createProxyHandler, type ProxyOptions } from './targets/proxy.js';
+import { createWebSocketHandler } from './targets/websocket/index.js';
 import { dropConnectionNamed } from './upstream/hop-by-hop.js';
 import type { ServiceSet } from './upstream/services.js';
+import type { UpstreamService } from './upstream/service.js';
 import './request-state.js';
 import { observabilityHooks } from './observability/request-hooks.js';
 import { createUpstreamObserver } from './observability/upstream-observer.js';
@@ -74,7 +77,7 @@ async function dropIngressHeader(request: FastifyRequest): Promise<void> {
 
 export async function buildApp({ snapshot, services, logger, tracer, redis }: AppOptions): Promise<GatewayApp> {
   const { settings } = snapshot;
-  const table = new RouteTable(snapshot.routes);
+  const table = snapshot.table;
   const app = Fastify({
     loggerInstance: logger,
     // The real server is owned by server.ts; Fastify only routes.
@@ -107,14 +110,17 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const observer = createUpstreamObserver(tracer);
   const backendCall = resilientBackendCall(observer);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style (no promise per request): this runs first on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (request.headers.connection !== undefined) dropConnectionNamed(request.headers);
     const bad = (request.raw as MarkedRequest)[BAD_TARGET];
     if (bad !== undefined) {
       reply.header('connection', 'close');
-      return sendProblem(request, reply, bad.code, bad.reason);
+      sendProblem(request, reply, bad.code, bad.reason);
+      return; // answered: the lifecycle stops here
     }
+    done();
   });
   if (observe.onRequest) app.addHook('onRequest', observe.onRequest);
   if (observe.onSend) app.addHook('onSend', observe.onSend);
@@ -146,7 +152,9 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
   const explicitMethods = (path: string) => new Set(snapshot.routes.filter((r) => r.match.path === path).flatMap((r) => r.methods));
   const pluginMethods = new Set<string>();
+  const pause = yielder(); // a reload of many routes builds under traffic
   for (const route of snapshot.routes) {
+    await pause();
     const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
     const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
     const { hooks, active, answersMethods } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames, redis);
@@ -172,7 +180,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       ? createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!)
       : route.aggregatePlan
         ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall })
-        : createProxyHandler(route, services.get(route.upstream!.service)!, { untrustedClients, observer });
+        : proxyOrWebSocket(route, services.get(route.upstream!.service)!, { untrustedClients, observer }, settings.logging.accessLog);
     app.route({
       method: methods,
       url: route.match.path,
@@ -184,6 +192,12 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   }
   await app.ready();
   return { app, table, chains };
+}
+
+/** The proxy handler, behind the WebSocket handler when the route upgrades (`upstream.websocket`). */
+function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions, accessLog: boolean) {
+  const plain = createProxyHandler(route, service, options);
+  return route.upstream!.websocket ? createWebSocketHandler(route, service, { ...options, plain, accessLog }) : plain;
 }
 
 export { ERRORS };

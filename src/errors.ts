@@ -21,6 +21,8 @@ export const ERRORS = {
   RATE_LIMIT_UNAVAILABLE: { status: 503, title: 'Rate limit store unavailable' },
   SHUTTING_DOWN: { status: 503, title: 'Gateway is shutting down' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Upstream timeout' },
+  // upstream.replaceUpstreamErrors: the status is the upstream's own (src/targets/upstream-error-page.ts).
+  UPSTREAM_ERROR: { status: 502, title: 'Upstream error' },
   // gRPC statuses as grpc-gateway maps them (src/targets/grpc/status-map.ts).
   GRPC_CANCELLED: { status: 499, title: 'gRPC call cancelled' },
   GRPC_UNKNOWN: { status: 500, title: 'gRPC unknown error' },

@@ -25,6 +25,7 @@ import { createTracer, type RequestTracer } from './observability/tracing.js';
 import type { UpstreamService } from './upstream/service.js';
 import { GrpcIngress } from './targets/grpc/ingress.js';
 import { StreamSet, type StreamPlan } from './streams/stream-set.js';
+import { attachUpgrade, responseOnSocket, type OpenTunnel } from './targets/websocket/pending-upgrade.js';
 
 export interface GatewayOptions extends LoadOptions {
   logger: FastifyBaseLogger;
@@ -79,6 +80,8 @@ export class Gateway implements AdminSource {
   private grpcPort: number | undefined;
   /** Layer-4 routes (`streams:`): their listeners live across reloads. */
   private readonly streams: StreamSet;
+  /** Open WebSocket connections: they outlive the generation that opened them, and close with the gateway. */
+  private readonly tunnels = new Set<OpenTunnel>();
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -257,6 +260,39 @@ export class Gateway implements AdminSource {
     gen.built.app.routing(req, res);
   };
 
+  /**
+   * An upgrade request goes through the current app like any other request (path normalisation,
+   * route match, the route's plugins), answered on its own socket: only a WebSocket route's
+   * handler switches protocols (targets/websocket); anything else gets a plain answer and the socket closes.
+   */
+  private handleUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const gen = this.current;
+    gen.inflight++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      gen.inflight--;
+      if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
+    };
+    const res = responseOnSocket(req, socket);
+    res.once('finish', release);
+    res.once('close', release);
+    attachUpgrade(req, {
+      socket,
+      head,
+      protocol: String(req.headers.upgrade ?? ''),
+      opened: (tunnel) => {
+        release();
+        this.tunnels.add(tunnel);
+        void tunnel.closed.then(() => this.tunnels.delete(tunnel));
+        if (this.draining) tunnel.close();
+      },
+    });
+    gen.built.app.routing(req, res);
+  };
+
   private async listen(): Promise<void> {
     const s = this.current.snapshot.settings.server;
     const opts: http.ServerOptions = {
@@ -269,6 +305,7 @@ export class Gateway implements AdminSource {
     };
     const tls = this.current.snapshot.tls;
     this.server = tls ? https.createServer({ ...opts, cert: tls.cert, key: tls.key }, this.handle) : http.createServer(opts, this.handle);
+    this.server.on('upgrade', this.handleUpgrade);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable || (err.code === 'ECONNRESET' && socket.bytesRead === 0)) return socket.destroy();
       const code =
@@ -346,7 +383,11 @@ export class Gateway implements AdminSource {
     }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    const deadline = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    // Open WebSockets have no end of their own: they get the grace period, then are closed.
+    const deadline = setTimeout(() => {
+      this.server.closeAllConnections();
+      for (const tunnel of this.tunnels) tunnel.close();
+    }, graceMs);
     deadline.unref();
     await closed;
     clearTimeout(deadline);

@@ -5,7 +5,7 @@ import { HOOK_NAMES } from '../plugins/define.js';
 import { buildChain } from '../plugins/chain.js';
 import { hostOf } from '../routing/constraints.js';
 import { normalizeTarget } from '../routing/normalize-path.js';
-import { ROUTER_OPTIONS, RouteTable } from '../routing/route-table.js';
+import { ROUTER_OPTIONS } from '../routing/route-table.js';
 import { buildPathBuilder } from '../routing/upstream-path.js';
 import { silentLogger } from './silent-logger.js';
 import type { AggregatePlan } from '../targets/aggregate/plan.js';
@@ -62,7 +62,7 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   }
   const n = normalizeTarget(target);
   if (!n.ok) return { matched: false, lines: [`${req.method} ${req.url}: refused with 400 BAD_REQUEST (${n.reason})`] };
-  const table = new RouteTable(snapshot.routes);
+  const table = snapshot.table;
   const found = table.find(req.method, n.url, headers);
   if (!found) {
     const candidates = snapshot.routes.filter((r) => pathMatches(r, n.path));
@@ -118,5 +118,6 @@ export async function explain(snapshot: Snapshot, req: ExplainRequest): Promise<
   const upstreamPath = buildPathBuilder(route.match.path, up)(n.path, q === -1 ? '' : n.url.slice(q + 1), found.params);
   lines.push(`target   proxy -> service ${svc.name} (${svc.loadBalancer}: ${svc.targets.map((t) => (t.weight === 1 ? t.url : `${t.url} weight ${t.weight}`)).join(', ')})`);
   lines.push(`upstream ${req.method} ${upstreamPath}  timeout ${up.timeout ?? svc.timeout}ms`);
+  if (up.websocket) lines.push('websocket upgrades proxied (GET with Upgrade: websocket; the timeout bounds the handshake only)');
   return { matched: true, lines };
 }

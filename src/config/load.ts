@@ -38,8 +38,18 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/** Where a key sits; line and column are looked up when first read (most never are). */
 function whereOf(source: SourceFile, p: readonly Segment[]): Where {
-  return { file: source.display, ...source.locate(p) };
+  let at: { line: number; col: number } | undefined;
+  return {
+    file: source.display,
+    get line() {
+      return (at ??= source.locate(p)).line;
+    },
+    get col() {
+      return (at ??= source.locate(p)).col;
+    },
+  };
 }
 
 function resolvePlugins(
@@ -325,7 +335,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const serviceEntries = new Map([...services].map(([k, v]) => [k, v.value]));
   const protos: ProtoCache = new Map();
   for (const pending of grpcRoutes) routes.push(...(await resolveGrpcRoute(pending, serviceEntries, protos, issues)));
-  checkRoutePatterns(routes, issues);
+  const table = await checkRoutePatterns(routes, issues);
   const streamEntries = streams.finish(serviceEntries);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);
@@ -338,6 +348,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     services: new Map([...services].map(([k, v]) => [k, v.value])),
     routes: routes.map((r) => r.value),
     streams: streamEntries,
+    table,
     globalPlugins,
     registry,
     tls,

@@ -367,6 +367,19 @@ export const Match = Type.Object(
   Strict,
 );
 
+/** true = every 4xx and 5xx; or a list of statuses and classes ("4xx", "5xx"). */
+export const ReplaceUpstreamErrors = Type.Union(
+  [
+    Type.Boolean(),
+    Type.Array(Type.Union([Type.Integer({ minimum: 400, maximum: 599 }), Type.Literal('4xx'), Type.Literal('5xx')]), {
+      minItems: 1,
+      uniqueItems: true,
+    }),
+  ],
+  { default: false, errorMessage: 'must be true, false or a list of statuses 400-599 and "4xx"/"5xx"' },
+);
+export type ReplaceUpstreamErrorsConfig = StaticDecode<typeof ReplaceUpstreamErrors>;
+
 export const Upstream = Type.Object(
   {
     service: Type.String({ minLength: 1 }),
@@ -376,8 +389,14 @@ export const Upstream = Type.Object(
     preserveHost: Type.Boolean({ default: false }),
     /** Upstream response headers kept that the gateway removes by default (Server, X-Powered-By). */
     keepHeaders: Type.Array(Type.String(), { default: [] }),
+    /** More upstream response headers to remove (X-Backend-Version, X-Runtime, ...). */
+    hideHeaders: Type.Array(Type.String({ pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$', errorMessage: 'must be a header name' }), { default: [] }),
+    /** Upstream 4xx/5xx answers replaced by the gateway's problem+json with the same status. */
+    replaceUpstreamErrors: ReplaceUpstreamErrors,
     /** Route-level override of the service's timeout. */
     timeout: Type.Optional(Duration()),
+    /** Upgrade requests on this route become WebSocket connections to the service (docs/websocket.md). */
+    websocket: Type.Boolean({ default: false }),
   },
   Strict,
 );

@@ -1,6 +1,7 @@
 /** The immutable result of loading every config file: what the gateway serves from. */
 import type { PluginDefinition } from '../plugins/define.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import type { RouteTable } from '../routing/route-table.js';
 import type { AggregatePlan } from '../targets/aggregate/plan.js';
 import type { GrpcCall, IngressCall } from '../targets/grpc/binding.js';
 import type { LoadedProto } from '../targets/grpc/proto.js';
@@ -72,6 +73,8 @@ export interface Snapshot {
   readonly routes: readonly RouteEntry[];
   /** Layer-4 routes (`streams:` of the route files), in file order. */
   readonly streams: readonly StreamEntry[];
+  /** The routes' table (matching outside Fastify: explain, 405 Allow lists), built once at load. */
+  readonly table: RouteTable<RouteEntry>;
   readonly globalPlugins: readonly PluginUse[];
   readonly registry: PluginRegistry;
   readonly tls?: { cert: string; key: string };

@@ -55,6 +55,11 @@ export const rateLimited = once('gatehouse_rate_limited_total', () => new client
   help: 'Requests refused with 429 by rate limiting, by route id',
   labelNames: ['route'] as const,
 }));
+export const websocketConnections = once('gatehouse_websocket_connections', () => new client.Gauge({
+  name: 'gatehouse_websocket_connections',
+  help: 'WebSocket connections open through the gateway, by route id',
+  labelNames: ['route'] as const,
+}));
 export const redisErrors = once('gatehouse_redis_errors_total', () => new client.Counter({
   name: 'gatehouse_redis_errors_total',
   help: 'Redis commands that failed or timed out, by what used Redis',

@@ -8,7 +8,8 @@ import type { RequestTracer } from './tracing.js';
 export interface ObservabilityHooks {
   onRequest?: (request: FastifyRequest) => Promise<void>;
   onSend?: (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
-  onResponse: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Callback style: no promise per request. */
+  onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
 }
 
 export function observabilityHooks(settings: Settings, tracer: RequestTracer | undefined): ObservabilityHooks {
@@ -26,7 +27,7 @@ export function observabilityHooks(settings: Settings, tracer: RequestTracer | u
           return payload;
         }
       : undefined,
-    async onResponse(request, reply) {
+    onResponse(request, reply, done) {
       const route = request.routeOptions.config.routeId ?? 'unmatched';
       const status = reply.statusCode;
       requestsTotal.inc({ route, method: methodLabel(request.method), status });
@@ -34,6 +35,7 @@ export function observabilityHooks(settings: Settings, tracer: RequestTracer | u
       if (status === 429) rateLimited.inc({ route });
       tracer?.onResponse(request, reply);
       if (accessLog) request.log.info(accessLogLine(request, reply, redact), 'request');
+      done();
     },
   };
 }

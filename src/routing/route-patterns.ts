@@ -11,7 +11,11 @@ interface PlacedRoute {
   path: Segment[];
 }
 
-export function checkRoutePatterns(routes: readonly PlacedRoute[], issues: ConfigIssue[]): void {
+/**
+ * Checks the routes; returns the route table of those that passed (the snapshot keeps it, so the
+ * app does not build it again). Yields to the event loop as it goes: a reload runs under traffic.
+ */
+export async function checkRoutePatterns(routes: readonly PlacedRoute[], issues: ConfigIssue[]): Promise<RouteTable<RouteEntry>> {
   const claimed = new Map<string, PlacedRoute>();
   const ok: PlacedRoute[] = [];
   for (const r of routes) {
@@ -45,8 +49,12 @@ export function checkRoutePatterns(routes: readonly PlacedRoute[], issues: Confi
     if (!conflict) ok.push(r);
   }
   // Whatever find-my-way itself refuses (bad regex params, mixed param names at one node).
-  new RouteTable(
-    ok.map((r) => ({ ...r.value, placed: r })),
-    (route, err) => issues.push(route.placed.source.issue([...route.placed.path, 'match', 'path'], err.message)),
+  const placed = new Map(ok.map((r) => [r.value, r]));
+  return RouteTable.build(
+    ok.map((r) => r.value),
+    (route, err) => {
+      const at = placed.get(route)!;
+      issues.push(at.source.issue([...at.path, 'match', 'path'], err.message));
+    },
   );
 }

@@ -6,6 +6,7 @@ import FindMyWay from 'find-my-way';
 import { HTTP_METHODS } from '../config/schema.js';
 import { buildConstraints, type Constraints } from './constraints.js';
 import { normalizeTarget } from './normalize-path.js';
+import { yielder } from '../yield-to-loop.js';
 
 export interface TableRoute {
   readonly id: string;
@@ -29,19 +30,34 @@ export class RouteTable<R extends TableRoute> {
   readonly constraints: Constraints;
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 
-  constructor(routes: readonly R[], onConflict?: (route: R, error: Error) => void) {
+  private readonly explicitHead: ReadonlySet<string>;
+
+  constructor(routes: readonly R[], onConflict?: (route: R, error: Error) => void, insert = true) {
     this.constraints = buildConstraints(routes.map((r) => r.match));
     this.router = FindMyWay({ ...ROUTER_OPTIONS, constraints: this.constraints.strategies as never });
-    const explicitHead = new Set(routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
+    this.explicitHead = new Set(routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
+    if (insert) for (const route of routes) this.insert(route, onConflict);
+  }
+
+  /** The same table, built with a turn of the event loop every YIELD_EVERY routes (reloads under load). */
+  static async build<R extends TableRoute>(routes: readonly R[], onConflict?: (route: R, error: Error) => void): Promise<RouteTable<R>> {
+    const table = new RouteTable(routes, onConflict, false);
+    const pause = yielder();
     for (const route of routes) {
-      const methods = explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
-      const constraints = this.constraints.forRoute(route.match);
-      try {
-        this.router.on(methods as FindMyWay.HTTPMethod[], route.match.path, { constraints: constraints ?? {} }, () => undefined, route);
-      } catch (err) {
-        if (onConflict) onConflict(route, err as Error);
-        else throw err;
-      }
+      table.insert(route, onConflict);
+      await pause();
+    }
+    return table;
+  }
+
+  private insert(route: R, onConflict: ((route: R, error: Error) => void) | undefined): void {
+    const methods = this.explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
+    const constraints = this.constraints.forRoute(route.match);
+    try {
+      this.router.on(methods as FindMyWay.HTTPMethod[], route.match.path, { constraints: constraints ?? {} }, () => undefined, route);
+    } catch (err) {
+      if (onConflict) onConflict(route, err as Error);
+      else throw err;
     }
   }
 

@@ -11,9 +11,11 @@ import { requestHeadersToForward, responseHeaderFilter } from '../upstream/hop-b
 import { retryPolicy, withRetry } from '../upstream/retry.js';
 import type { UpstreamService } from '../upstream/service.js';
 import { withBalancer } from '../upstream/with-balancer.js';
+import { ClientGone } from '../upstream/client-gone.js';
 import { withObservation } from '../upstream/with-observation.js';
 import type { UpstreamObserver } from '../observability/upstream-observer.js';
 import { createFallback } from './fallback.js';
+import { sendUpstreamErrorProblem, upstreamErrorMatcher } from './upstream-error-page.js';
 import { outgoingBody, type OutgoingBody } from './outgoing-body.js';
 
 export interface ProxyOptions {
@@ -26,7 +28,8 @@ export interface ProxyOptions {
 export function createProxyHandler(route: RouteEntry, service: UpstreamService, options: ProxyOptions): RouteHandlerMethod {
   const upstream = route.upstream!;
   const buildPath = buildPathBuilder(route.match.path, upstream);
-  const filterResponse = responseHeaderFilter(upstream.keepHeaders);
+  const filterResponse = responseHeaderFilter(upstream.keepHeaders, upstream.hideHeaders);
+  const replaceError = upstreamErrorMatcher(upstream.replaceUpstreamErrors);
   const timeout = upstream.timeout ?? service.config.timeout;
   const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
   const preserveHost = upstream.preserveHost;
@@ -70,17 +73,16 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     const url = request.url;
     const q = url.indexOf('?');
     const path = buildPath(q === -1 ? url : url.slice(0, q), q === -1 ? '' : url.slice(q + 1), request.params as Record<string, string>);
-    const aborter = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) aborter.abort();
-    };
-    reply.raw.once('close', onClose);
+    const gone = new ClientGone();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
 
     let out: OutgoingBody;
     try {
       out = await outgoingBody(request, policy.maxBodySize);
     } catch (err) {
-      if (aborter.signal.aborted || request.raw.destroyed) return reply;
+      if (gone.aborted || request.raw.destroyed) return reply;
       throw err;
     }
     let result;
@@ -92,7 +94,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
         headers: headersFor(request, out),
         body: out.body,
         replayable: out.replayable,
-        signal: aborter.signal,
+        signal: gone,
         tried: new Set(),
       });
     } catch (err) {
@@ -102,6 +104,10 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     }
     const res = result.response;
     stateOf(request).target = result.target.url;
+    if (replaceError?.(res.statusCode)) {
+      res.body.resume(); // read to the end and dropped: the pooled connection stays usable
+      return sendUpstreamErrorProblem(request, reply, res.statusCode, filterResponse(res.headers));
+    }
     reply.code(res.statusCode);
     reply.headers(filterResponse(res.headers));
     reply.header('x-request-id', request.id);

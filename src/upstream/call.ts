@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { GatewayError, type ErrorCode } from '../errors.js';
+import type { CallSignal } from './client-gone.js';
 import type { UpstreamTarget } from './target.js';
 import { classifyUpstreamError, type FailureKind } from './upstream-errors.js';
 
@@ -17,8 +18,8 @@ export interface CallInput {
   readonly body: Dispatcher.RequestOptions['body'];
   /** The body can be sent again: absent, or buffered in memory. */
   readonly replayable: boolean;
-  /** Aborted when the client goes away. */
-  readonly signal: AbortSignal;
+  /** Fired when the client goes away. */
+  readonly signal: CallSignal;
   /** Targets tried so far for this request (retries go elsewhere when they can). */
   readonly tried: Set<UpstreamTarget>;
 }
@@ -84,7 +85,7 @@ export function poolCall(service: string, timeouts: CallTimeouts): TargetCall {
         path: input.path,
         headers: input.headers,
         body: input.body,
-        signal: input.signal,
+        signal: input.signal as Dispatcher.RequestOptions['signal'],
         headersTimeout: timeouts.headers,
         bodyTimeout: timeouts.body,
       });

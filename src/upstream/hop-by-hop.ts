@@ -52,9 +52,13 @@ export function requestHeadersToForward(incoming: IncomingHttpHeaders, dropForwa
 
 const RESPONSE_HIDDEN = ['server', 'x-powered-by'];
 
-/** Builds the response-header filter of one route (keepHeaders lists hidden headers to keep). */
-export function responseHeaderFilter(keep: readonly string[]): (headers: Record<string, HeaderValue>) => Record<string, string | string[]> {
-  const drop = new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !keep.map((k) => k.toLowerCase()).includes(h))]);
+/**
+ * Builds the response-header filter of one route: `keep` lists default-hidden headers to keep,
+ * `hide` more headers to remove.
+ */
+export function responseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): (headers: Record<string, HeaderValue>) => Record<string, string | string[]> {
+  const kept = new Set(keep.map((k) => k.toLowerCase()));
+  const drop = new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !kept.has(h)), ...hide.map((h) => h.toLowerCase())]);
   return (headers) => {
     const named = connectionTokens(headers.connection);
     const out: Record<string, string | string[]> = {};

@@ -8,10 +8,10 @@
  * stale keep-alive connection the upstream had closed). Nothing of a response is sent to the client before this decision, and
  * a failure while the body streams is never retried.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { IDEMPOTENT_METHODS, type RetryConfig } from '../config/schema.js';
 import { discard, UpstreamError, type CallFailureKind, type CallResult, type UpstreamCall } from './call.js';
 import type { RetryBudget } from './retry-budget.js';
+import { waitUnlessCancelled, type CallSignal } from './client-gone.js';
 
 export interface RetryPolicy {
   /** Retries after the first try. */
@@ -72,9 +72,9 @@ export function backoffDelay(policy: RetryPolicy, retryNo: number, random: () =>
   return Math.round(cap / 2 + (random() * cap) / 2);
 }
 
-async function wait(ms: number, signal: AbortSignal): Promise<void> {
+async function wait(ms: number, signal: CallSignal): Promise<void> {
   try {
-    await sleep(ms, undefined, { signal });
+    await waitUnlessCancelled(ms, signal);
   } catch {
     throw new UpstreamError('client-gone', 'BAD_GATEWAY', 'client closed the request');
   }

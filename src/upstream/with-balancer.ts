@@ -4,7 +4,7 @@ import { UpstreamError, type TargetCall, type UpstreamCall } from './call.js';
 import type { UpstreamService } from './service.js';
 
 /** 503 CIRCUIT_OPEN (with Retry-After) when open breakers left nothing to pick, else 503 UPSTREAM_UNAVAILABLE. */
-function nothingToPick(service: UpstreamService): UpstreamError {
+export function nothingToPick(service: UpstreamService): UpstreamError {
   const wait = circuitRetryAfter(service.list());
   if (wait !== undefined) {
     return new UpstreamError('circuit-open', 'CIRCUIT_OPEN', `every target of service ${service.name} has an open circuit`, {

@@ -17,6 +17,7 @@ import { CacheConfig } from './schema.js';
 import { captureStream } from './capture.js';
 import { attachCacheState, cacheStateOf, lookupStale, replyFromCache } from './stale.js';
 import { offerStale } from '../../targets/stale-source.js';
+import { pendingUpgrade } from '../../targets/websocket/pending-upgrade.js';
 import { memoryCacheStore, redisCacheStore } from './store.js';
 
 /** Response headers never stored: framing, per-request and per-client ones (those are set again per request). */
@@ -66,6 +67,8 @@ export default definePlugin({
     return {
       async preHandler(request, reply) {
         if (request.method !== 'GET' && request.method !== 'HEAD') return;
+        // A WebSocket upgrade is not a cacheable GET: never answered from (nor stored in) the cache.
+        if (pendingUpgrade(request.raw)) return;
         const key = keyOf(request);
         const state = { key, store, served: false };
         attachCacheState(request, state);

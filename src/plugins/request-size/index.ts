@@ -1,5 +1,5 @@
 /** `request-size`: this route's body limit (replaces server.bodyLimit for it); 413 before anything goes upstream. */
-import { bodyLimitHooks } from '../../body-limit.js';
+import { asyncBodyLimitHooks } from '../../body-limit.js';
 import { definePlugin } from '../define.js';
 import { RequestSizeConfig } from './schema.js';
 
@@ -8,7 +8,7 @@ export default definePlugin({
   description: 'limits the request body size (413 PAYLOAD_TOO_LARGE)',
   config: RequestSizeConfig,
   create(config) {
-    const hooks = bodyLimitHooks(config.limit);
+    const hooks = asyncBodyLimitHooks(config.limit);
     return { onRequest: hooks.onRequest, preParsing: hooks.preParsing };
   },
 });
