@@ -83,6 +83,16 @@ test('stream: round-robin spreads connections over two targets; least-connection
   await waitUntil(() => targets.every((x) => x.inflight === 0), 'the open-connection counts are back to 0');
 });
 
+test('stream: consistent-hash keeps one client address on one target', async (t) => {
+  const a = await startTcpService('echo');
+  const b = await startTcpService('echo');
+  t.after(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+  const gw = await startGateway({ 'routes.d/s.yaml': streamFile([a.url, b.url], '  - { id: sticky, listen: 0, service: tcpsvc }\n', '    loadBalancer: consistent-hash\n') });
+  t.after(() => gw.close());
+  for (let i = 0; i < 6; i++) assert.equal((await exchange(portOf(gw, 'sticky'), `c${i}`)).received.toString(), `c${i}`);
+  assert.deepEqual([a.served, b.served].sort(), [0, 6]);
+});
+
 test('stream: a target that refuses connections is skipped; the client is served by the other (passive failover)', async (t) => {
   const good = await startTcpService('echo');
   t.after(() => good.close());
