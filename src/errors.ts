@@ -82,6 +82,8 @@ export function sendProblem(
   const body = problemBody(code, request.id, detail, extra?.fields);
   reply.code(body.status).header('content-type', PROBLEM_CONTENT_TYPE).header('x-request-id', request.id);
   if (extra?.headers) reply.headers(extra.headers);
+  // HTTP/2 has no Connection header (Node drops it with a warning): the stream ends by itself.
+  if (request.raw.httpVersionMajor === 2) reply.removeHeader('connection');
   return reply.send(JSON.stringify(body));
 }
 

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { createHttp2Listener, type Http2Listener, type ServerRequest, type ServerResponse } from './http2-listener.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildApp, type GatewayApp } from './app.js';
+import { buildApp, MAX_HEADER_BYTES, MAX_HEADER_COUNT, type GatewayApp } from './app.js';
 import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
@@ -64,7 +65,9 @@ export class Gateway implements AdminSource {
   readonly logger: FastifyBaseLogger;
   readonly serviceSet: ServiceSet;
   private readonly options: GatewayOptions;
-  private server!: http.Server | https.Server;
+  private server!: http.Server | https.Server | Http2Listener['server'];
+  /** Set with `server.http2: true`: sessions to drain with GOAWAY on close. */
+  private http2: Http2Listener | undefined;
   private current!: Generation;
   private generationNo = 0;
   private draining = false;
@@ -249,15 +252,16 @@ export class Gateway implements AdminSource {
     );
   }
 
-  private handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+  private handle = (req: ServerRequest, res: ServerResponse): void => {
     const gen = this.current;
     gen.inflight++;
     res.once('close', () => {
       gen.inflight--;
       if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
     });
-    if (this.draining) res.shouldKeepAlive = false;
-    gen.built.app.routing(req, res);
+    if (this.draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
+    // HTTP/2 requests arrive as Node's compat objects, which Fastify routes like HTTP/1.1 ones.
+    gen.built.app.routing(req as http.IncomingMessage, res as http.ServerResponse);
   };
 
   /**
@@ -301,18 +305,35 @@ export class Gateway implements AdminSource {
       keepAliveTimeout: s.timeouts.keepAlive,
       // How often Node checks the header and request timeouts: often enough to honour short ones.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(s.timeouts.headers / 4))),
-      maxHeaderSize: 16 * 1024,
+      maxHeaderSize: MAX_HEADER_BYTES,
     };
     const tls = this.current.snapshot.tls;
-    this.server = tls ? https.createServer({ ...opts, cert: tls.cert, key: tls.key }, this.handle) : http.createServer(opts, this.handle);
-    this.server.on('upgrade', this.handleUpgrade);
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (!socket.writable || (err.code === 'ECONNRESET' && socket.bytesRead === 0)) return socket.destroy();
+    const onClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
+      if (!socket.writable || (err.code === 'ECONNRESET' && socket.bytesRead === 0)) return void socket.destroy();
       const code =
         err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
       const detail = code === 'BAD_REQUEST' ? `malformed request (${err.code ?? 'parse error'})` : undefined;
       socket.end(rawProblem(code, randomUUID(), detail));
-    });
+    };
+    if (s.http2) {
+      this.http2 = createHttp2Listener(
+        {
+          tls,
+          timeouts: s.timeouts,
+          maxHeaderPairs: MAX_HEADER_COUNT,
+          http1: opts,
+          onClientError,
+          onSessionError: (err) => this.logger.debug({ err }, 'HTTP/2 session error'),
+        },
+        this.handle,
+      );
+      this.server = this.http2.server;
+    } else {
+      this.server = tls ? https.createServer({ ...opts, cert: tls.cert, key: tls.key }, this.handle) : http.createServer(opts, this.handle);
+      this.server.on('clientError', onClientError);
+    }
+    // WebSocket upgrades: HTTP/1.1 requests, also on an HTTP/2 TLS port with its HTTP/1.1 fallback.
+    this.server.on('upgrade', this.handleUpgrade);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(this.options.port ?? s.port, this.options.host ?? s.host, () => {
@@ -321,7 +342,7 @@ export class Gateway implements AdminSource {
       });
     });
     const a = this.address();
-    this.logger.info({ address: a.address, port: a.port, routes: this.current.snapshot.routes.length, tls: Boolean(tls) }, 'gateway listening');
+    this.logger.info({ address: a.address, port: a.port, routes: this.current.snapshot.routes.length, tls: Boolean(tls), http2: s.http2 }, 'gateway listening');
   }
 
   /** Re-reads every config file; a valid config is swapped in, an invalid one leaves the running one serving. */
@@ -382,10 +403,14 @@ export class Gateway implements AdminSource {
       return;
     }
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    const server = this.server;
+    const h2 = this.http2;
+    if (h2) h2.drain();
+    else (server as http.Server).closeIdleConnections();
     // Open WebSockets have no end of their own: they get the grace period, then are closed.
     const deadline = setTimeout(() => {
-      this.server.closeAllConnections();
+      if (h2) h2.destroyAll();
+      else (server as http.Server).closeAllConnections();
       for (const tunnel of this.tunnels) tunnel.close();
     }, graceMs);
     deadline.unref();

@@ -13,7 +13,7 @@ import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
-import { checkBalancing, checkTcpService } from './service-checks.js';
+import { checkBalancing, checkHttp2, checkTcpService } from './service-checks.js';
 import { StreamCollector, tcpServiceMisuse } from './streams.js';
 import { planAggregate, type AggregatePlan } from '../targets/aggregate/plan.js';
 import { resolveGrpcRoute, type PendingGrpcRoute, type ProtoCache } from '../targets/grpc/resolve.js';
@@ -235,6 +235,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       }
       const { targets, discoveryRedis } = checkDiscovery(svc, settings, source, p, issues);
       checkBalancing(svc, source, p, issues);
+      checkHttp2(svc, source, p, issues);
       checkTcpService(svc, source, p, issues);
       if (svc.circuitBreaker && svc.circuitBreaker.rollingWindow < 100) {
         issues.push(source.issue([...p, 'circuitBreaker', 'rollingWindow'], 'must be at least 100ms'));

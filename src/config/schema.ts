@@ -71,6 +71,8 @@ export const Settings = Type.Object(
         /** How long SIGTERM waits for in-flight requests before closing what is left. */
         shutdownGrace: Duration({ default: '30s' }),
         tls: Type.Optional(TlsFiles),
+        /** HTTP/2: over TLS with ALPN (HTTP/1.1 still served), or cleartext h2c with prior knowledge without `tls`. */
+        http2: Type.Boolean({ default: false }),
       },
       { ...Strict, default: {} },
     ),
@@ -335,6 +337,8 @@ export const Service = Type.Object(
     circuitBreaker: Type.Optional(CircuitBreaker),
     /** Retry policy; absent = only a connection that never opened, or a stale keep-alive one, is retried once. */
     retry: Type.Optional(Retry),
+    /** Talk HTTP/2 to the targets: ALPN over https (HTTP/1.1 if the target offers only that), h2c with prior knowledge over http. */
+    http2: Type.Boolean({ default: false }),
     tls: Type.Optional(
       Type.Object(
         {

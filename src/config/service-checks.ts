@@ -18,6 +18,11 @@ export function checkBalancing(svc: ServiceConfig, source: SourceFile, at: reado
   if (passive && passive.ejectFor < 1) issues.push(source.issue([...at, 'healthCheck', 'passive', 'ejectFor'], 'must be at least 1ms'));
 }
 
+/** `http2: true` picks HTTP/2 for http and https services; gRPC services always speak it. */
+export function checkHttp2(svc: ServiceConfig, source: SourceFile, at: readonly Segment[], issues: ConfigIssue[]): void {
+  if (svc.http2 && svc.protocol === 'grpc') issues.push(source.issue([...at, 'http2'], 'gRPC services always use HTTP/2; http2 applies to http and https services'));
+}
+
 /**
  * A tcp service carries raw bytes for `streams:`: there is no request to hash but the client
  * address, no HTTP status for health checks, breakers or retries, and DNS answers need a port.
@@ -33,6 +38,7 @@ export function checkTcpService(svc: ServiceConfig, source: SourceFile, at: read
   for (const key of ['circuitBreaker', 'retry', 'tls'] as const) {
     if (svc[key] !== undefined) issues.push(source.issue([...at, key], `does not apply to tcp services (streams connect once, with failover to another target)`));
   }
+  if (svc.http2) issues.push(source.issue([...at, 'http2'], 'tcp services carry raw bytes; http2 applies to http and https services'));
   const dns = svc.discovery.dns;
   if (dns && dns.type !== 'SRV' && dns.port === undefined) {
     issues.push(source.issue([...at, 'discovery', 'dns'], `tcp services need dns.port for ${dns.type} records`));

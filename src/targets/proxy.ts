@@ -52,7 +52,9 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     headers['x-forwarded-proto'] = request.protocol;
     headers['x-forwarded-host'] = request.host;
     headers['x-request-id'] = request.id;
-    if (preserveHost && request.headers.host) headers.host = request.headers.host;
+    // HTTP/2 clients name the host in :authority (Host is optional there).
+    const host = request.headers.host ?? request.headers[':authority'];
+    if (preserveHost && typeof host === 'string') headers.host = host;
     const cl = request.headers['content-length'];
     if (out.length !== undefined) headers['content-length'] = String(out.length);
     else if (cl !== undefined && out.body !== undefined) headers['content-length'] = cl;

@@ -33,6 +33,9 @@ export interface TargetResource<T> {
   close(): void;
 }
 
+/** Concurrent HTTP/2 streams per upstream connection (`http2: true` services). */
+const H2_STREAMS_PER_CONNECTION = 100;
+
 export class UpstreamTarget implements BalancerTarget {
   readonly url: string;
   weight: number;
@@ -75,9 +78,12 @@ export class UpstreamTarget implements BalancerTarget {
   private makePool(): Pool {
     const service = this.service;
     const tls = service.tlsMaterial;
+    const h2 = service.http2;
     return new Pool(this.url, {
       connections: service.maxConnections > 0 ? service.maxConnections : null,
-      pipelining: 1,
+      // HTTP/2: up to this many streams share one connection (undici caps HTTP/2 streams by `pipelining`).
+      pipelining: h2 ? H2_STREAMS_PER_CONNECTION : 1,
+      ...(h2 ? { allowH2: true, maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } : {}),
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
       headersTimeout: service.timeout,
@@ -88,6 +94,8 @@ export class UpstreamTarget implements BalancerTarget {
         ...(tls?.cert ? { cert: tls.cert } : {}),
         ...(tls?.key ? { key: tls.key } : {}),
         ...(tls?.servername ? { servername: tls.servername } : {}),
+        // Cleartext targets: h2c with prior knowledge (https targets negotiate h2 by ALPN).
+        ...(h2 && this.url.startsWith('http:') ? { useH2c: true } : {}),
       },
     });
   }
