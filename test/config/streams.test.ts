@@ -92,3 +92,10 @@ streams:
     'routes.d/a.yaml:13:32 routes[0].aggregate.backends[0].service: service "db" has protocol tcp; only streams: can use it (HTTP routes need http, https or grpc)',
   ]);
 });
+
+test('config: http2 on a tcp service is an error at its key', async () => {
+  const errors = await configErrors({
+    'routes.d/a.yaml': 'services:\n  db:\n    protocol: tcp\n    http2: true\n    discovery: { static: ["tcp://127.0.0.1:5432"] }\n',
+  });
+  assert.deepEqual(errors, ['routes.d/a.yaml:4:5 services.db.http2: tcp services carry raw bytes; http2 applies to http and https services']);
+});
