@@ -20,6 +20,7 @@ import { HAS_TASKSET, killAll } from './lib/procs.js';
 import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
 import { checkTargets, targetLines } from './lib/targets.js';
 import { measureThroughput, throughputTable, type RowResult } from './lib/throughput.js';
+import { measureTcp, tcpTable, type TcpRowResult } from './lib/tcp.js';
 import { measureWebSocket, websocketTable, WS_ROWS, type WebSocketResult } from './lib/websocket.js';
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -60,12 +61,17 @@ async function main(): Promise<void> {
   let rows: RowResult[] | undefined;
   let latency: LatencyResult | undefined;
   let scale: ScaleResult | undefined;
+  let tcp: TcpRowResult[] | undefined;
   let websocket: WebSocketResult | undefined;
   const out: string[] = [];
   try {
     if (throughputMode && (cands.rows.length > 0 || !websocketMode)) {
       rows = await measureThroughput(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, warmupSeconds: args.smoke ? 0 : Math.min(2, args.seconds), log });
       out.push(`Throughput (${LOAD_TOOL}, ${args.connections} connections, ${args.seconds}s x ${args.rounds} rounds, median and min–max req/s):`, throughputTable(rows));
+      if (!args.only) {
+        tcp = await measureTcp(cands.dir, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, log });
+        out.push(`Layer-4 TCP stream (64 KiB echo, ${Math.min(args.connections, 8)} connections, ${args.seconds}s x ${args.rounds} rounds, median and min–max MB/s):`, tcpTable(tcp));
+      }
     }
     if (websocketMode) {
       websocket = await measureWebSocket(cands.dir, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, log });
@@ -96,6 +102,7 @@ async function main(): Promise<void> {
     rows,
     latency,
     scale,
+    tcp,
     websocket,
     targets,
     skipped: cands.skipped,

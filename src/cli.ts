@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError, formatIssue } from './config/diagnostics.js';
+import { StreamListenError } from './streams/listener.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import { createLogger } from './logger.js';
 import { Gateway } from './server.js';
@@ -40,6 +41,7 @@ function printIssues(err: unknown): never {
     for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
     fail(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in config`);
   }
+  if (err instanceof StreamListenError) fail(`gatehouse: ${err.message}`);
   throw err;
 }
 

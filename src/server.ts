@@ -25,12 +25,14 @@ import { addTargetStateSource, collectProcessMetrics, configGeneration, lastRelo
 import { createTracer, type RequestTracer } from './observability/tracing.js';
 import type { UpstreamService } from './upstream/service.js';
 import { GrpcIngress } from './targets/grpc/ingress.js';
+import { StreamSet, type StreamPlan } from './streams/stream-set.js';
 import { attachUpgrade, responseOnSocket, type OpenTunnel } from './targets/websocket/pending-upgrade.js';
 
 export interface GatewayOptions extends LoadOptions {
   logger: FastifyBaseLogger;
   /** Overrides server.port (0 = any free port; tests). */
   port?: number;
+  /** Overrides server.host, grpcServer.host and every stream's host. */
   host?: string;
   /** Overrides admin.port (0 = any free port; tests). */
   adminPort?: number;
@@ -79,6 +81,8 @@ export class Gateway implements AdminSource {
   private redisSettings = 'null';
   private grpcIngress: GrpcIngress | undefined;
   private grpcPort: number | undefined;
+  /** Layer-4 routes (`streams:`): their listeners live across reloads. */
+  private readonly streams: StreamSet;
   /** Open WebSocket connections: they outlive the generation that opened them, and close with the gateway. */
   private readonly tunnels = new Set<OpenTunnel>();
 
@@ -86,6 +90,7 @@ export class Gateway implements AdminSource {
     this.options = options;
     this.logger = options.logger;
     this.serviceSet = new ServiceSet({ logger: options.logger, providerFor: (service) => createDiscovery(service, options.logger.child({ service: service.name })) });
+    this.streams = new StreamSet({ logger: options.logger, serviceFor: (name) => this.serviceSet.get(name), host: options.host });
   }
 
   /** Loads config (throws ConfigError on any problem), builds the app and listens. */
@@ -95,7 +100,9 @@ export class Gateway implements AdminSource {
     collectProcessMetrics();
     // Tracing is set up once per process: a change to `tracing` applies at the next start.
     gw.tracer = createTracer(snapshot.settings.tracing);
-    gw.current = (await gw.build(snapshot)).gen;
+    const first = await gw.build(snapshot);
+    gw.current = first.gen;
+    gw.streams.commit(first.streams, snapshot.settings.server.shutdownGrace);
     configGeneration.set(gw.generationNo);
     gw.stopStateSource = addTargetStateSource(() => gw.targetStates());
     try {
@@ -187,8 +194,13 @@ export class Gateway implements AdminSource {
     return this.server.address() as AddressInfo;
   }
 
+  /** The bound address of stream `id` (a stream with listen: 0 gets a free port). */
+  streamAddress(id: string): AddressInfo | undefined {
+    return this.streams.address(id);
+  }
+
   /** Builds a generation; returns it with the services (and Redis connection) it no longer uses. */
-  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[]; oldRedis?: RedisConnection }> {
+  private async build(snapshot: Snapshot): Promise<{ gen: Generation; dropped: UpstreamService[]; oldRedis?: RedisConnection; streams: StreamPlan }> {
     const before = this.serviceSet.snapshot();
     const dropped = this.serviceSet.sync(snapshot.services);
     const redisSettings = JSON.stringify(snapshot.settings.redis ?? null);
@@ -201,11 +213,19 @@ export class Gateway implements AdminSource {
     try {
       await this.awaitDiscovery(before);
       const built = await buildApp({ snapshot, services: this.serviceSet, logger: this.logger, tracer: this.tracer, redis });
+      // Stream listeners the config needs are bound before it serves: a busy port rejects it.
+      let streams: StreamPlan;
+      try {
+        streams = await this.streams.prepare(snapshot.streams);
+      } catch (err) {
+        await built.app.close().catch(() => undefined);
+        throw err;
+      }
       this.generationNo++;
       const oldRedis = redisChanged ? this.redis : undefined;
       this.redis = redis;
       this.redisSettings = redisSettings;
-      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped, oldRedis };
+      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped, oldRedis, streams };
     } catch (err) {
       // Nothing changes: the old services stay, the ones made for this attempt go.
       const made = this.serviceSet.restore(before);
@@ -332,8 +352,9 @@ export class Gateway implements AdminSource {
       let next: Generation;
       let dropped: UpstreamService[];
       let oldRedis: RedisConnection | undefined;
+      let streams: StreamPlan;
       try {
-        ({ gen: next, dropped, oldRedis } = await this.build(await loadConfig(this.options)));
+        ({ gen: next, dropped, oldRedis, streams } = await this.build(await loadConfig(this.options)));
       } catch (err) {
         const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         for (const e of errors) this.logger.error(e);
@@ -349,6 +370,7 @@ export class Gateway implements AdminSource {
       old.closeWith = dropped;
       old.closeRedis = oldRedis;
       this.current = next;
+      this.streams.commit(streams, next.snapshot.settings.server.shutdownGrace);
       this.logger.info({ generation: this.generationNo, routes: next.snapshot.routes.length }, 'config reloaded');
       if (old.inflight === 0) void this.retire(old);
       return { ok: true, generation: this.generationNo };
@@ -372,8 +394,10 @@ export class Gateway implements AdminSource {
     this.stopStateSource?.();
     await this.admin?.close().catch(() => undefined);
     const grpcClosed = this.grpcIngress?.close(graceMs);
+    const streamsClosed = this.streams.close(graceMs);
     if (!this.server?.listening) {
       await grpcClosed;
+      await streamsClosed;
       await this.serviceSet.close();
       await this.redis?.close();
       return;
@@ -393,6 +417,7 @@ export class Gateway implements AdminSource {
     await closed;
     clearTimeout(deadline);
     await grpcClosed;
+    await streamsClosed;
     await this.current.built.app.close().catch(() => undefined);
     await this.serviceSet.close();
     await this.tracer?.shutdown().catch(() => undefined);

@@ -21,6 +21,12 @@ export function configView(snapshot: Snapshot, generation: number): unknown {
         return [s.name, { ...(redact(rest) as object), at: `${where.file}:${where.line}:${where.col}` }];
       }),
     ),
+    // Streams as written (tls names its files; the key material read at load is left out).
+    streams: snapshot.streams.map((st) => {
+      const { tlsMaterial, where, ...rest } = st;
+      void tlsMaterial;
+      return { ...(redact(rest) as object), at: `${where.file}:${where.line}:${where.col}` };
+    }),
     routes: snapshot.routes.map((r) => {
       // grpcCall and ingress hold parsed protobuf types (cyclic); the route's own keys say the same.
       const { routePlugins, where, plugins, aggregatePlan, grpcCall, ingress, ...rest } = r;

@@ -18,7 +18,7 @@ export function createBalancer(service: Pick<ServiceEntry, 'loadBalancer' | 'has
     case 'least-connections':
       return leastConnections();
     case 'consistent-hash':
-      // load.ts refuses consistent-hash without a hashKey.
+      // load.ts refuses consistent-hash without a hashKey, except on tcp services (streams pass the client address as the key).
       return consistentHash({ keyOf: service.hashKey ? hashKeyOf(service.hashKey) : undefined });
     case 'p2c-ewma':
       return p2cEwma();

@@ -22,8 +22,11 @@ export function routeList(snapshot: Snapshot): string[] {
     r.ingress ? `(gRPC ${r.ingress.name})` : r.match.path + (r.match.headers ? ` [${Object.entries(r.match.headers).map(([k, v]) => `${k}=${v}`).join(' ')}]` : ''),
     targetSummary(r),
   ]);
+  // Layer-4 streams: protocol TCP, the bind address and port, the tcp service.
+  for (const st of snapshot.streams) rows.push([st.id, 'TCP', st.host, `:${st.listen}`, `stream -> ${st.service}${st.tlsMaterial ? ' (TLS terminated)' : ''}`]);
   const head = ['ID', 'METHODS', 'HOST', 'PATH', 'TARGET'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [fmt(head), ...rows.map(fmt), `${snapshot.routes.length} route${snapshot.routes.length === 1 ? '' : 's'}, ${snapshot.services.size} service${snapshot.services.size === 1 ? '' : 's'}`];
+  const streams = snapshot.streams.length > 0 ? `, ${snapshot.streams.length} stream${snapshot.streams.length === 1 ? '' : 's'}` : '';
+  return [fmt(head), ...rows.map(fmt), `${snapshot.routes.length} route${snapshot.routes.length === 1 ? '' : 's'}, ${snapshot.services.size} service${snapshot.services.size === 1 ? '' : 's'}${streams}`];
 }

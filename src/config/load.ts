@@ -13,7 +13,8 @@ import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
-import { checkBalancing, checkHttp2 } from './service-checks.js';
+import { checkBalancing, checkHttp2, checkTcpService } from './service-checks.js';
+import { StreamCollector, tcpServiceMisuse } from './streams.js';
 import { planAggregate, type AggregatePlan } from '../targets/aggregate/plan.js';
 import { resolveGrpcRoute, type PendingGrpcRoute, type ProtoCache } from '../targets/grpc/resolve.js';
 import { loadServerProtos, resolveIngressRoute } from '../targets/grpc/ingress-route.js';
@@ -214,6 +215,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const routes: Placed<RouteEntry>[] = [];
   const routeIds = new Map<string, Placed<unknown>>();
   const grpcRoutes: PendingGrpcRoute[] = [];
+  const streams = new StreamCollector(settings, issues, (source, p, file) => readRelative(source, p, file, issues));
 
   for (const name of names) {
     const source = await readSource(path.join(routesDir, name), env, issues);
@@ -234,6 +236,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
       const { targets, discoveryRedis } = checkDiscovery(svc, settings, source, p, issues);
       checkBalancing(svc, source, p, issues);
       checkHttp2(svc, source, p, issues);
+      checkTcpService(svc, source, p, issues);
       if (svc.circuitBreaker && svc.circuitBreaker.rollingWindow < 100) {
         issues.push(source.issue([...p, 'circuitBreaker', 'rollingWindow'], 'must be at least 100ms'));
       }
@@ -252,6 +255,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
         path: p,
       });
     }
+
+    await streams.add(parsed.streams, source);
 
     parsed.routes.forEach((route, i) => {
       const p: Segment[] = ['routes', i];
@@ -317,10 +322,14 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     if (svc !== undefined && !services.has(svc)) {
       issues.push(r.source.issue([...r.path, 'upstream', 'service'], `unknown service "${svc}"${didYouMean(svc, services.keys())}`));
     }
+    const misuse = svc !== undefined ? tcpServiceMisuse(services.get(svc)?.value) : undefined;
+    if (misuse) issues.push(r.source.issue([...r.path, 'upstream', 'service'], misuse));
     r.value.aggregate?.backends.forEach((b, i) => {
       if (!services.has(b.service)) {
         issues.push(r.source.issue([...r.path, 'aggregate', 'backends', i, 'service'], `unknown service "${b.service}"${didYouMean(b.service, services.keys())}`));
       }
+      const backendMisuse = tcpServiceMisuse(services.get(b.service)?.value);
+      if (backendMisuse) issues.push(r.source.issue([...r.path, 'aggregate', 'backends', i, 'service'], backendMisuse));
     });
   }
   // grpc routes need every service (they may live in another file) and their protos.
@@ -328,6 +337,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const protos: ProtoCache = new Map();
   for (const pending of grpcRoutes) routes.push(...(await resolveGrpcRoute(pending, serviceEntries, protos, issues)));
   const table = await checkRoutePatterns(routes, issues);
+  const streamEntries = streams.finish(serviceEntries);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);
   return Object.freeze({
@@ -338,6 +348,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     files,
     services: new Map([...services].map(([k, v]) => [k, v.value])),
     routes: routes.map((r) => r.value),
+    streams: streamEntries,
     table,
     globalPlugins,
     registry,

@@ -321,7 +321,8 @@ export type FallbackConfig = StaticDecode<typeof Fallback>;
 
 export const Service = Type.Object(
   {
-    protocol: Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc')], { default: 'http', errorMessage: 'must be http, https or grpc' }),
+    /** tcp: targets are tcp://host:port, served by `streams:` only (docs/streams.md). */
+    protocol: Type.Union([Type.Literal('http'), Type.Literal('https'), Type.Literal('grpc'), Type.Literal('tcp')], { default: 'http', errorMessage: 'must be http, https, grpc or tcp' }),
     discovery: Discovery,
     loadBalancer: Type.Union(literals(BALANCER_NAMES), { default: 'round-robin', errorMessage: `must be one of ${BALANCER_NAMES.join(', ')}` }),
     /** consistent-hash: which part of the request is the key. */
@@ -512,10 +513,32 @@ export type MatchConfig = StaticDecode<typeof Match>;
 export type HttpMatch = MatchConfig & { readonly path: string };
 export type GrpcTargetConfig = StaticDecode<typeof GrpcTarget>;
 
+/** A layer-4 route: raw TCP (optionally TLS-terminated here) from `listen` to a tcp service (docs/streams.md). */
+export const Stream = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$', errorMessage: 'must be letters, digits, _ . : or -, starting with a letter or digit' }),
+    /** The port the gateway listens on for this stream (0 = any free port). */
+    listen: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /** Address to bind; default: server.host of gatehouse.yaml. */
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    /** A service with protocol: tcp. */
+    service: Type.String({ minLength: 1 }),
+    /** TLS termination at the gateway; files relative to this route file. */
+    tls: Type.Optional(TlsFiles),
+    /** A connection with no bytes either way for this long is closed on both sides. */
+    idleTimeout: Duration({ default: '5m' }),
+    /** Time allowed to connect to one target; default: the service's connectTimeout. */
+    connectTimeout: Type.Optional(Duration()),
+  },
+  Strict,
+);
+export type StreamConfig = StaticDecode<typeof Stream>;
+
 export const RouteFile = Type.Object(
   {
     services: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), Service, { default: {} }),
     routes: Type.Array(Route, { default: [] }),
+    streams: Type.Array(Stream, { default: [] }),
   },
   Strict,
 );

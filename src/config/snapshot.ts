@@ -5,7 +5,7 @@ import type { RouteTable } from '../routing/route-table.js';
 import type { AggregatePlan } from '../targets/aggregate/plan.js';
 import type { GrpcCall, IngressCall } from '../targets/grpc/binding.js';
 import type { LoadedProto } from '../targets/grpc/proto.js';
-import type { HttpMatch, RedisSettings, RouteConfig, ServiceConfig, Settings } from './schema.js';
+import type { HttpMatch, RedisSettings, RouteConfig, ServiceConfig, Settings, StreamConfig } from './schema.js';
 
 export interface Where {
   readonly file: string;
@@ -54,6 +54,14 @@ export interface RouteEntry extends RouteConfig {
   readonly aggregatePlan?: AggregatePlan;
 }
 
+export interface StreamEntry extends StreamConfig {
+  /** The bind address: the stream's own `host`, else server.host. */
+  readonly host: string;
+  readonly where: Where;
+  /** tls.cert / tls.key file contents, read at load. */
+  readonly tlsMaterial?: { readonly cert: string; readonly key: string };
+}
+
 export interface Snapshot {
   readonly settings: Settings;
   /** Absolute path of gatehouse.yaml, or undefined when the embedded defaults are used. */
@@ -63,6 +71,8 @@ export interface Snapshot {
   readonly files: readonly string[];
   readonly services: ReadonlyMap<string, ServiceEntry>;
   readonly routes: readonly RouteEntry[];
+  /** Layer-4 routes (`streams:` of the route files), in file order. */
+  readonly streams: readonly StreamEntry[];
   /** The routes' table (matching outside Fastify: explain, 405 Allow lists), built once at load. */
   readonly table: RouteTable<RouteEntry>;
   readonly globalPlugins: readonly PluginUse[];

@@ -13,10 +13,18 @@ export function checkTargetUrl(raw: string, protocol: string): TargetUrlResult {
   const grpc = protocol === 'grpc';
   const schemes = grpc ? ['http:', 'https:', 'grpc:', 'grpcs:'] : [`${protocol}:`];
   if (!schemes.includes(url.protocol)) {
-    const hint = grpc ? ' (grpc targets are http:// or grpc:// for plaintext, https:// or grpcs:// for TLS)' : '';
+    const hint = grpc
+      ? ' (grpc targets are http:// or grpc:// for plaintext, https:// or grpcs:// for TLS)'
+      : protocol === 'tcp'
+        ? ' (tcp targets are tcp://host:port)'
+        : '';
     return { ok: false, reason: `target "${raw}" does not match the service protocol ${protocol}${hint}` };
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search) return { ok: false, reason: `target "${raw}" must not have a path or query (use upstream.rewrite)` };
+  if (protocol === 'tcp') {
+    if (url.port === '' || (url.pathname !== '' && url.pathname !== '/') || url.search || url.hash || url.username) {
+      return { ok: false, reason: `target "${raw}" must be tcp://host:port` };
+    }
+  } else if ((url.pathname !== '/' && url.pathname !== '') || url.search) return { ok: false, reason: `target "${raw}" must not have a path or query (use upstream.rewrite)` };
   // grpc: and grpcs: are not special schemes, so URL has no origin for them.
   return { ok: true, url: url.origin === 'null' ? `${url.protocol}//${url.host}` : url.origin };
 }

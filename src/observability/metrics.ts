@@ -141,3 +141,26 @@ export async function metricsText(aggregateWorkers: boolean): Promise<{ contentT
 export function answerPrimaryMetrics(): void {
   new client.AggregatorRegistry();
 }
+
+// ---- Layer-4 streams (docs/streams.md) ----
+
+export const streamConnections = once('gatehouse_stream_connections_total', () => new client.Counter({
+  name: 'gatehouse_stream_connections_total',
+  help: 'Stream client connections, counted when they end, by stream id and outcome (closed, idle_timeout, error, unavailable, tls_error, shutdown)',
+  labelNames: ['stream', 'outcome'] as const,
+}));
+export const streamActiveConnections = once('gatehouse_stream_active_connections', () => new client.Gauge({
+  name: 'gatehouse_stream_active_connections',
+  help: 'Stream client connections open now, by stream id',
+  labelNames: ['stream'] as const,
+}));
+export const streamBytes = once('gatehouse_stream_bytes_total', () => new client.Counter({
+  name: 'gatehouse_stream_bytes_total',
+  help: 'Bytes relayed by streams, by stream id and direction (upstream: client to target, downstream: target to client)',
+  labelNames: ['stream', 'direction'] as const,
+}));
+export const streamConnectErrors = once('gatehouse_stream_connect_errors_total', () => new client.Counter({
+  name: 'gatehouse_stream_connect_errors_total',
+  help: 'Failed connects from a stream to a target (refused, unreachable, connectTimeout), by stream id, service and target',
+  labelNames: ['stream', 'service', 'target'] as const,
+}));

@@ -1,6 +1,6 @@
 /**
  * Active health checks: every `interval`, an HTTP GET of `path` to each target through its own
- * pool. `unhealthy` consecutive failures (wrong status, connect error, no answer within
+ * pool (tcp services: a TCP connect instead, upstream/tcp-probe.ts). `unhealthy` consecutive failures (wrong status, connect error, no answer within
  * `timeout`) mark a healthy target down; `healthy` consecutive successes bring it back.
  * The first round runs as soon as the checker starts.
  */
@@ -20,6 +20,14 @@ export interface ActiveHealthConfig {
 
 export type HealthChange = (target: UpstreamTarget, healthy: boolean, reason: string) => void;
 
+export interface ProbeResult {
+  ok: boolean;
+  reason: string;
+}
+
+/** One probe of one target; `signal` aborts it when the check's timeout passes or the check stops. */
+export type Probe = (target: UpstreamTarget, signal: AbortSignal) => Promise<ProbeResult>;
+
 interface ProbeState {
   passes: number;
   fails: number;
@@ -34,11 +42,14 @@ export class ActiveHealthCheck {
   private readonly running = new Set<AbortController>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly send: Probe;
 
-  constructor(config: ActiveHealthConfig, targets: () => readonly UpstreamTarget[], onChange: HealthChange) {
+  /** `probe` defaults to the HTTP GET of `config.path`. */
+  constructor(config: ActiveHealthConfig, targets: () => readonly UpstreamTarget[], onChange: HealthChange, probe?: Probe) {
     this.config = config;
     this.targets = targets;
     this.onChange = onChange;
+    this.send = probe ?? ((target, signal) => this.httpProbe(target, signal));
   }
 
   start(): void {
@@ -73,31 +84,35 @@ export class ActiveHealthCheck {
     const aborter = new AbortController();
     this.running.add(aborter);
     const timer = setTimeout(() => aborter.abort(), this.config.timeout);
-    let ok: boolean;
-    let reason: string;
+    let result: ProbeResult;
     try {
-      const res = await target.pool.request({
-        method: 'GET',
-        path: this.config.path,
-        headers: { 'user-agent': 'gatehouse-health-check' },
-        signal: aborter.signal,
-        headersTimeout: this.config.timeout,
-        bodyTimeout: this.config.timeout,
-      });
-      await res.body.dump();
-      ok = this.passes(res.statusCode);
-      reason = `GET ${this.config.path} answered ${res.statusCode}`;
-    } catch (err) {
-      ok = false;
-      const code = (err as { code?: string }).code;
-      reason = aborter.signal.aborted ? `GET ${this.config.path} timed out after ${this.config.timeout}ms` : `GET ${this.config.path} failed (${code ?? (err as Error).message})`;
+      result = await this.send(target, aborter.signal);
     } finally {
       clearTimeout(timer);
       this.running.delete(aborter);
       s.pending = false;
     }
     if (this.stopped) return;
-    this.record(target, s, ok, reason);
+    this.record(target, s, result.ok, result.reason);
+  }
+
+  private async httpProbe(target: UpstreamTarget, signal: AbortSignal): Promise<ProbeResult> {
+    try {
+      const res = await target.pool.request({
+        method: 'GET',
+        path: this.config.path,
+        headers: { 'user-agent': 'gatehouse-health-check' },
+        signal,
+        headersTimeout: this.config.timeout,
+        bodyTimeout: this.config.timeout,
+      });
+      await res.body.dump();
+      return { ok: this.passes(res.statusCode), reason: `GET ${this.config.path} answered ${res.statusCode}` };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const reason = signal.aborted ? `GET ${this.config.path} timed out after ${this.config.timeout}ms` : `GET ${this.config.path} failed (${code ?? (err as Error).message})`;
+      return { ok: false, reason };
+    }
   }
 
   private record(target: UpstreamTarget, s: ProbeState, ok: boolean, reason: string): void {

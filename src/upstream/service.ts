@@ -11,6 +11,7 @@ import type { DiscoveryProvider } from '../discovery/provider.js';
 import { createDiscovery } from '../discovery/index.js';
 import { ActiveHealthCheck } from './active-health.js';
 import { passiveHealth } from './passive-health.js';
+import { tcpProbe } from './tcp-probe.js';
 import { RetryBudget } from './retry-budget.js';
 import { UpstreamTarget, type OutcomeListener, type TargetDescription } from './target.js';
 
@@ -65,7 +66,7 @@ export class UpstreamService {
         if (healthy) this.log.info({ target: t.url, reason }, 'target healthy again (active health check)');
         else this.log.warn({ target: t.url, reason }, 'target marked unhealthy (active health check)');
         this.checkPanic();
-      });
+      }, config.protocol === 'tcp' ? tcpProbe(hc.active.timeout) : undefined);
     }
     this.retryBudget = new RetryBudget(config.retry?.budget);
     this.stopWatching = provider.watch((list) => this.setTargets(list));
@@ -112,9 +113,10 @@ export class UpstreamService {
   /**
    * Picks a target among the available ones. When none is available but targets exist, all
    * are offered (panic: better to try a target marked down than to fail every request).
-   * Undefined only when the service has no target at all.
+   * Undefined only when the service has no target at all. `key` is a consistent-hash key given
+   * directly (streams pass the client address).
    */
-  pick(request?: FastifyRequest, exclude?: ReadonlySet<UpstreamTarget>): UpstreamTarget | undefined {
+  pick(request?: FastifyRequest, exclude?: ReadonlySet<UpstreamTarget>, key?: string): UpstreamTarget | undefined {
     const all = this.targets;
     if (all.length === 0) return undefined;
     const now = Date.now();
@@ -142,7 +144,7 @@ export class UpstreamService {
       const want = available > 0 ? 2 : 1;
       this.offered = (available > 0 ? available : closed) === all.length ? all : all.filter((_, i) => this.up[i]! >= want);
     }
-    return this.offered.length === 0 ? undefined : this.balancer.pick(this.offered, { request, exclude });
+    return this.offered.length === 0 ? undefined : this.balancer.pick(this.offered, { request, exclude, key });
   }
 
   /** True while every target is unavailable and all are offered anyway. */

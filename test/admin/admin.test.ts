@@ -5,6 +5,7 @@ import { ConfigError, formatIssue } from '../../src/config/diagnostics.js';
 import { loadConfig } from '../../src/config/load.js';
 import { configDir, routeFile, startGateway } from '../helpers/gateway.js';
 import { startOrigin } from '../helpers/upstream.js';
+import { selfSignedCert } from '../helpers/tls.js';
 
 const ROUTES = (target: string) =>
   routeFile([target], `  - id: orders\n    match: { path: /orders/*, methods: [GET] }\n    upstream: { service: svc }\n    plugins:\n      - headers: { request: { set: { authorization: "Bearer supersecret" } } }\n`);
@@ -93,4 +94,19 @@ test('an admin host that is not loopback needs a token', async (t) => {
   await dir.write('gatehouse.yaml', 'admin:\n  host: 0.0.0.0\n  token: abc\n');
   const ok = await loadConfig({ configFile: dir.configFile });
   assert.equal(ok.settings.admin.host, '0.0.0.0');
+});
+
+test('GET /config lists the streams with where they are defined, without the TLS key read at load', async (t) => {
+  const { cert, key } = selfSignedCert();
+  const gw = await startGateway({
+    'gatehouse.yaml': 'admin: { host: 127.0.0.1, port: 0 }\n',
+    'routes.d/s.yaml': 'services:\n  db:\n    protocol: tcp\n    discovery: { static: ["tcp://127.0.0.1:5432"] }\nstreams:\n  - { id: pg, listen: 0, service: db, tls: { cert: c.pem, key: k.pem } }\n',
+    'routes.d/c.pem': cert,
+    'routes.d/k.pem': key,
+  });
+  t.after(() => gw.close());
+  const config = (await (await request(`http://127.0.0.1:${gw.gateway.adminAddress()!.port}/config`)).body.json()) as { streams: { id: string; tls: unknown; at: string }[] };
+  assert.deepEqual(config.streams.map((s) => ({ id: s.id, tls: s.tls })), [{ id: 'pg', tls: { cert: 'c.pem', key: '[redacted]' } }]);
+  assert.match(config.streams[0]!.at, /routes\.d\/s\.yaml:6:5$/);
+  assert.doesNotMatch(JSON.stringify(config), /PRIVATE KEY/);
 });

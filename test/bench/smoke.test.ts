@@ -1,6 +1,6 @@
 /**
  * The benchmark harness runs end to end in smoke mode (1 s, 1 round, direct + undici reference +
- * Gatehouse plain): it exits 0, prints the table and writes the JSON with numeric figures.
+ * Gatehouse plain, and the layer-4 TCP rows): it exits 0, prints the table and writes the JSON with numeric figures.
  * Nothing here asserts a timing or throughput value.
  */
 import { test } from 'node:test';
@@ -63,4 +63,14 @@ test('npm run bench -- --smoke prints the table and writes the JSON rows', async
     assert.equal(typeof r.vsDirect, 'number');
     assert.equal(typeof r.vsUndici, 'number');
   }
+
+  // The layer-4 rows: MB/s echoed over TCP, direct and through a streams: route.
+  assert.match(stdout, /MB\/s echoed/);
+  const { tcp } = JSON.parse(await readFile(jsonFile, 'utf8')) as { tcp: { name: string; mbPerSecond: { median: number }; vsDirect: number | null }[] };
+  assert.deepEqual(tcp.map((r) => r.name), ['tcp direct', 'gatehouse tcp stream']);
+  for (const r of tcp) {
+    assert.ok(Number.isFinite(r.mbPerSecond.median) && r.mbPerSecond.median > 0, JSON.stringify(r));
+    assert.equal(typeof r.vsDirect, 'number');
+  }
 });
+
