@@ -62,12 +62,13 @@ export function bodyLimitHooks(limit: number): BodyLimitHooks {
 
 /** The same limit as async hooks, the form plugins return (request-size). */
 export function asyncBodyLimitHooks(limit: number): {
-  onRequest(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  onRequest(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined>;
   preParsing(request: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable>;
 } {
   return {
     async onRequest(request, reply) {
-      refuseDeclared(limit, request, reply);
+      // Returning the reply stops the lifecycle even while async onSend hooks are still sending it.
+      return refuseDeclared(limit, request, reply) ? reply : undefined;
     },
     async preParsing(request, _reply, payload) {
       return countedPayload(limit, request, payload);

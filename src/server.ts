@@ -349,6 +349,7 @@ export class Gateway implements AdminSource {
   reload(): Promise<ReloadResult> {
     // Reloads run one at a time; a reload asked for during another runs after it.
     const run = async (): Promise<ReloadResult> => {
+      if (this.draining) return { ok: false, errors: ['the gateway is shutting down'] };
       let next: Generation;
       let dropped: UpstreamService[];
       let oldRedis: RedisConnection | undefined;
@@ -392,6 +393,8 @@ export class Gateway implements AdminSource {
     this.draining = true;
     this.stopWatching?.();
     this.stopStateSource?.();
+    // A reload under way (large ones take seconds) finishes first, so that what it opened is closed below.
+    await this.reloading?.catch(() => undefined);
     await this.admin?.close().catch(() => undefined);
     const grpcClosed = this.grpcIngress?.close(graceMs);
     const streamsClosed = this.streams.close(graceMs);

@@ -67,3 +67,25 @@ test('routes.d is watched: a valid edit applies by itself; an invalid edit is lo
   assert.equal(await status('/watched'), 200);
   assert.equal(await status('/r'), 200);
 });
+
+test('shutdown during a reload waits for it, then closes what it opened (a new stream listener)', async (t) => {
+  const { refusedPort, streamFile, startTcpService } = await import('./helpers/tcp.js');
+  const net = await import('node:net');
+  const origin = await startOrigin();
+  const echo = await startTcpService();
+  t.after(() => Promise.all([origin.close(), echo.close()]));
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([origin.url], route('r', '/r')) });
+  const port = await refusedPort();
+  await gw.dir.write('routes.d/s.yaml', streamFile([echo.url], `  - { id: late, listen: ${port}, service: tcpsvc }\n`));
+  const reload = gw.gateway.reload();
+  await new Promise((r) => setImmediate(r)); // the reload is reading files
+  await gw.close();
+  await reload;
+  const refused = await new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(false)));
+    s.once('error', () => resolve(true));
+  });
+  assert.equal(refused, true, 'nothing listens on the stream port after shutdown');
+  assert.deepEqual(await gw.gateway.reload(), { ok: false, errors: ['the gateway is shutting down'] });
+});

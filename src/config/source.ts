@@ -64,10 +64,12 @@ function sourceFile(display: string, absolute: string, data: unknown, positions:
 }
 
 /**
- * Texts js-yaml may read: no `${VAR}` (interpolation needs to know plain from quoted scalars),
- * anchors, merge keys or tags (where the two parsers could differ).
+ * Texts js-yaml may not read, because interpolation needs to know plain from quoted scalars
+ * (`${VAR}`) or because its core schema reads them otherwise than the yaml parser's YAML 1.2:
+ * anchors, merge keys and tags; directives (`%YAML 1.1`); binary and signed hex/octal numbers;
+ * `+.5`; null or flow-collection keys; explicit `?` keys.
  */
-const NEEDS_FULL_PARSER = /\$\{|[&!]|<</;
+const NEEDS_FULL_PARSER = /\$\{|[&!]|<<|^%|0b|[-+]0[xo]|[-+]\.\d|(?:^|[\s{,])(?:~|null|Null|NULL)\s*:|[\]}]\s*:|^\s*\?(?:\s|$)/m;
 
 /**
  * Parses YAML (or JSON, which YAML 1.2 reads too), interpolating `${VAR}` in place. Plain files

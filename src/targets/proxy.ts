@@ -6,7 +6,7 @@ import { sendProblem } from '../errors.js';
 import { stateOf } from '../request-state.js';
 import { buildPathBuilder } from '../routing/upstream-path.js';
 import { withBreaker } from '../upstream/breaker.js';
-import { poolCall, UpstreamError, type TargetCall, type UpstreamCall } from '../upstream/call.js';
+import { discard, poolCall, UpstreamError, type TargetCall, type UpstreamCall } from '../upstream/call.js';
 import { responseHeaderFilter } from '../upstream/hop-by-hop.js';
 import { upstreamRequestHeaders } from '../upstream/forward-headers.js';
 import { retryPolicy, withRetry } from '../upstream/retry.js';
@@ -100,7 +100,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     const res = result.response;
     stateOf(request).target = result.target.url;
     if (replaceError?.(res.statusCode)) {
-      res.body.resume(); // read to the end and dropped: the pooled connection stays usable
+      discard(result); // up to 64 KiB read and dropped so the pooled connection stays usable
       return sendUpstreamErrorProblem(request, reply, res.statusCode, filterResponse(res.headers));
     }
     reply.code(res.statusCode);

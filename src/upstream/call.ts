@@ -91,6 +91,8 @@ export function poolCall(service: string, timeouts: CallTimeouts): TargetCall {
       });
     } catch (err) {
       target.inflight--;
+      // The client left: whatever undici reports, it is not the target's failure.
+      if (input.signal.aborted) throw new UpstreamError('client-gone', 'BAD_GATEWAY', 'client closed the request', { target: target.url, cause: err });
       const failure = classifyUpstreamError(err, service);
       const dropped = failure.kind === 'reset' && DROPPED.has((err as { code?: string }).code ?? '');
       throw new UpstreamError(failure.kind, failure.code, failure.detail, { target: target.url, cause: err, dropped });

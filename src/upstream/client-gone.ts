@@ -4,6 +4,7 @@
  * costs far less per request than an AbortController (an EventTarget) on the hot path.
  */
 import { EventEmitter } from 'node:events';
+import { errors } from 'undici';
 
 export interface CancelSignal {
   readonly aborted: boolean;
@@ -16,7 +17,8 @@ export class ClientGone extends EventEmitter implements CancelSignal {
   aborted = false;
   reason: unknown = undefined;
 
-  abort(reason: unknown = new Error('client closed the request')): void {
+  /** The default reason is undici's own abort error, so the failure reads as the client's, never the target's. */
+  abort(reason: unknown = new errors.RequestAbortedError('client closed the request')): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;

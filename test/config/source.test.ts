@@ -49,3 +49,31 @@ test('quoted and plain ${VAR} keep their meaning (the full parser handles them)'
   const src = parseSource('/x/a.yaml', 'a: ${P}\nb: "${P}"\n', { P: '8080' }, [])!;
   assert.deepEqual(src.data, { a: 8080, b: '8080' });
 });
+
+test('documents where js-yaml and YAML 1.2 could disagree read as the yaml parser reads them', async () => {
+  const { parse } = await import('yaml');
+  const docs = [
+    'a: 0b101\nb: -0x1F\nc: +0x1F\nd: -0o17\ne: +0o17\nf: -0b1\n',
+    'a: +.5\nb: -.5\nc: .5\n',
+    '%YAML 1.1\n---\na: yes\nb: 017\n',
+    'null: 1\n',
+    'x: { ~: 2 }\n',
+    '[a, b]: 1\n',
+    '? complex\n: value\n',
+    'a: 1_000\nb: 0o17\nc: 0x1F\nd: 017\ne: True\nf: ~\ng: NULL\nh: .inf\ni: -.INF\nj: .nan\n',
+    '',
+    '# only a comment\n',
+    'routes: []\n',
+  ];
+  for (const text of docs) {
+    const src = parseSource('/x/a.yaml', text, {}, []);
+    assert.ok(src, text);
+    const want = (parse(text) as unknown) ?? {};
+    if (typeof want === 'object' && want !== null && Number.isNaN((want as { j?: number }).j)) {
+      assert.ok(Number.isNaN((src.data as { j: number }).j), text);
+      delete (want as { j?: number }).j;
+      delete (src.data as { j?: number }).j;
+    }
+    assert.deepEqual(src.data, want, JSON.stringify(text));
+  }
+});

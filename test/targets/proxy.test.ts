@@ -240,6 +240,30 @@ test('request-size plugin sets a per-route limit', async (t) => {
   await other.body.dump();
 });
 
+const SLOW_SEND_PLUGIN = `
+import { definePlugin, Type } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)};
+export default definePlugin({
+  name: 'slow-send',
+  config: Type.Object({}),
+  create() {
+    return { onSend: async (_request, _reply, payload) => { await new Promise((r) => setTimeout(r, 100)); return payload; } };
+  },
+});
+`;
+
+test('request-size 413 sends nothing upstream, also when a plugin has a slow async onSend hook', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const routes = `  - id: small\n    match: { path: /small }\n    upstream: { service: svc }\n    plugins:\n      - request-size: { limit: 10 }\n      - slow-send\n`;
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([origin.url], routes), 'plugins/slow-send.ts': SLOW_SEND_PLUGIN });
+  t.after(() => gw.close());
+  const res = await request(`${gw.url}/small`, { method: 'POST', body: 'x'.repeat(11), headers: { 'content-type': 'text/plain' } });
+  assert.equal(res.statusCode, 413);
+  assert.equal((await problem(res)).code, 'PAYLOAD_TOO_LARGE');
+  await new Promise((r) => setTimeout(r, 200)); // anything wrongly proxied would have reached the origin by now
+  assert.equal(origin.seen.length, 0);
+});
+
 test('503 UPSTREAM_UNAVAILABLE when the upstream refuses connections', async (t) => {
   const port = await closedPort();
   const gw = await startGateway({ 'routes.d/a.yaml': routeFile([`http://127.0.0.1:${port}`], ALL) });
