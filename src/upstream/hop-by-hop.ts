@@ -17,7 +17,8 @@ const HOP_BY_HOP = new Set([
 type HeaderValue = string | string[] | undefined;
 
 export function connectionTokens(value: HeaderValue): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // The usual values name no header: no allocation for them on the hot path.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const s = Array.isArray(value) ? value.join(',') : value;
   const tokens = s
     .split(',')
