@@ -40,14 +40,16 @@ async function exists(file: string): Promise<boolean> {
 
 /** Where a key sits; line and column are looked up when first read (most never are). */
 function whereOf(source: SourceFile, p: readonly Segment[]): Where {
+  // Only the locate function is kept, not the source with its parsed data.
+  const locate = source.locate;
   let at: { line: number; col: number } | undefined;
   return {
     file: source.display,
     get line() {
-      return (at ??= source.locate(p)).line;
+      return (at ??= locate(p)).line;
     },
     get col() {
-      return (at ??= source.locate(p)).col;
+      return (at ??= locate(p)).col;
     },
   };
 }
