@@ -85,6 +85,8 @@ export class Gateway implements AdminSource {
   private readonly streams: StreamSet;
   /** Open WebSocket connections: they outlive the generation that opened them, and close with the gateway. */
   private readonly tunnels = new Set<OpenTunnel>();
+  /** Sockets of upgrade requests still being answered (not tunnels). */
+  private readonly upgradeSockets = new Set<Socket>();
 
   private constructor(options: GatewayOptions) {
     this.options = options;
@@ -271,6 +273,10 @@ export class Gateway implements AdminSource {
    */
   private handleUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
+    // Node's HTTP server no longer tracks an upgrade's socket: the gateway does, until it closes
+    // or becomes a tunnel, so that shutdown can cut it at the end of the grace period.
+    this.upgradeSockets.add(socket);
+    socket.once('close', () => this.upgradeSockets.delete(socket));
     const gen = this.current;
     gen.inflight++;
     let released = false;
@@ -289,6 +295,7 @@ export class Gateway implements AdminSource {
       protocol: String(req.headers.upgrade ?? ''),
       opened: (tunnel) => {
         release();
+        this.upgradeSockets.delete(socket);
         this.tunnels.add(tunnel);
         void tunnel.closed.then(() => this.tunnels.delete(tunnel));
         if (this.draining) tunnel.close();
@@ -415,6 +422,7 @@ export class Gateway implements AdminSource {
       if (h2) h2.destroyAll();
       else (server as http.Server).closeAllConnections();
       for (const tunnel of this.tunnels) tunnel.close();
+      for (const socket of this.upgradeSockets) socket.destroy();
     }, graceMs);
     deadline.unref();
     await closed;

@@ -62,7 +62,10 @@ export function responseOnSocket(req: http.IncomingMessage, socket: Socket): htt
     // Read (and drop) whatever the client still sends so its FIN is seen; a client that never closes is cut off.
     socket.resume();
     socket.end();
-    socket.setTimeout(LINGER_MS, () => socket.destroy());
+    // A fixed deadline, not an idle timeout: a client trickling bytes must not keep the socket open.
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
   });
   return res;
 }

@@ -103,3 +103,46 @@ test("the server's request and header timeouts do not cut an open WebSocket", as
   await new Promise((r) => setTimeout(r, 1000)); // several request timeouts long
   assert.equal(await roundTrip(ws, 'still open'), 'still open');
 });
+
+test('a refused upgrade socket closes even while the client trickles bytes (a fixed linger, not an idle timeout)', async (t) => {
+  const net = await import('node:net');
+  const { gw } = await setup(t);
+  const socket = net.connect({ port: gw.gateway.address().port, host: '127.0.0.1', allowHalfOpen: true });
+  t.after(() => socket.destroy());
+  socket.on('error', () => undefined);
+  socket.write('GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  let answer = '';
+  socket.on('data', (d: Buffer) => (answer += d.toString()));
+  const trickle = setInterval(() => socket.writable && socket.write('x'), 500);
+  t.after(() => clearInterval(trickle));
+  await new Promise((resolve) => socket.once('close', resolve)); // without the fixed linger this never happens
+  clearInterval(trickle);
+  assert.match(answer, /^HTTP\/1\.1 404 /);
+});
+
+test('shutdown cuts a plain answer still streaming to an upgrade request at the end of the grace period', async (t) => {
+  const http = await import('node:http');
+  const net = await import('node:net');
+  const origin = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: first\n\n'); // and never ends
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    origin.closeAllConnections();
+    origin.close();
+  });
+  const url = `http://127.0.0.1:${(origin.address() as import('node:net').AddressInfo).port}`;
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([url], `  - id: events\n    match: { path: /events }\n    upstream: { service: svc }\n`) });
+  const socket = net.connect(gw.gateway.address().port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  t.after(() => socket.destroy());
+  socket.write('GET /events HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n');
+  let seen = '';
+  await new Promise<void>((resolve) => socket.on('data', (d: Buffer) => ((seen += d.toString()), seen.includes('data: first') && resolve())));
+  const socketClosed = new Promise((resolve) => socket.once('close', resolve));
+  await gw.gateway.close(200); // without tracking the upgrade socket this never resolves
+  await socketClosed;
+  await gw.dir.cleanup();
+  assert.match(seen, /^HTTP\/1\.1 200 /);
+});
