@@ -63,14 +63,8 @@ export async function startTcpService(mode: 'echo' | 'count' = 'echo'): Promise<
   return svc;
 }
 
-/** A port on 127.0.0.1 that refuses connections (bound once, then released). */
-export async function refusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+/** A port on 127.0.0.1 that refuses connections: the HTTP helpers' closedPort. */
+export { closedPort as refusedPort } from './upstream.js';
 
 export interface Exchange {
   /** Everything the other side sent until it ended or closed. */
