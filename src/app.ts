@@ -1,5 +1,4 @@
 /** buildApp(snapshot): one Fastify route per config route, its plugin chain as route hooks, its target as handler. */
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Snapshot, RouteEntry } from './config/snapshot.js';
@@ -8,20 +7,22 @@ import { ERRORS, GatewayError, sendProblem } from './errors.js';
 import { buildChain } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
 import type { SharedRedis } from './redis/shared-redis.js';
-import { normalizeTarget } from './routing/normalize-path.js';
+import { checkRequestHead, requestIdOf, type Refusal } from './request-head.js';
 import { methodsWithHead, ROUTER_OPTIONS, type RouteTable } from './routing/route-table.js';
 import { yielder } from './yield-to-loop.js';
 import { createAggregateHandler } from './targets/aggregate/index.js';
 import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
 import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
-import { createProxyHandler, type ProxyOptions } from './targets/proxy.js';
+import { createProxyHandler } from './targets/proxy.js';
+import { proxyPlan, type ProxyOptions, type ProxyPlan } from './targets/proxy-plan.js';
+import { FastLane, laneClosedBy, laneTakes } from './fast-lane/fast-lane.js';
 import { createWebSocketHandler } from './targets/websocket/index.js';
 import { dropConnectionNamed } from './upstream/hop-by-hop.js';
 import type { ServiceSet } from './upstream/services.js';
 import type { UpstreamService } from './upstream/service.js';
 import './request-state.js';
-import { observabilityHooks } from './observability/request-hooks.js';
+import { observabilityHooks, redactedNames } from './observability/request-hooks.js';
 import { createUpstreamObserver } from './observability/upstream-observer.js';
 import type { RequestTracer } from './observability/tracing.js';
 
@@ -35,62 +36,16 @@ export interface AppOptions {
   redis?: SharedRedis;
 }
 
-const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 const BAD_TARGET = Symbol('gatehouse.badTarget');
-export const MAX_URL_LENGTH = 8192;
-export const MAX_HEADER_COUNT = 100;
-/** Largest request head (HTTP/1.1: Node's parser enforces it; HTTP/2: refuse() below). */
-export const MAX_HEADER_BYTES = 16 * 1024;
-
-type Refusal = { code: 'BAD_REQUEST' | 'URI_TOO_LONG' | 'HEADERS_TOO_LARGE'; reason: string };
 type MarkedRequest = http.IncomingMessage & { [BAD_TARGET]?: Refusal };
-
-function refuse(req: http.IncomingMessage): Refusal | string {
-  const url = req.url ?? '/';
-  if (url.length > MAX_URL_LENGTH) return { code: 'URI_TOO_LONG', reason: `the request target is over ${MAX_URL_LENGTH} bytes` };
-  // HTTP/2 requests also list their pseudo-headers (:method, :path, ...) in rawHeaders.
-  const pseudo = req.httpVersionMajor === 2 ? countPseudo(req.rawHeaders) : 0;
-  if (req.rawHeaders.length - pseudo * 2 > MAX_HEADER_COUNT * 2) return { code: 'HEADERS_TOO_LARGE', reason: `more than ${MAX_HEADER_COUNT} header fields` };
-  if (pseudo > 0 && headerBytes(req.rawHeaders) > MAX_HEADER_BYTES) return { code: 'HEADERS_TOO_LARGE', reason: `request headers over ${MAX_HEADER_BYTES} bytes` };
-  const n = normalizeTarget(url);
-  if (!n.ok) return { code: 'BAD_REQUEST', reason: n.reason };
-  if (countHost(req.rawHeaders) > 1) return { code: 'BAD_REQUEST', reason: 'more than one Host header' };
-  const authority = req.headers[':authority'];
-  if (typeof authority === 'string' && req.headers.host !== undefined && req.headers.host !== authority) {
-    return { code: 'BAD_REQUEST', reason: 'Host differs from :authority' };
-  }
-  return n.url;
-}
-
-/** The client's x-request-id when it is usable, else a new one. */
-export function requestIdOf(req: { headers: http.IncomingHttpHeaders }): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-function countPseudo(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.startsWith(':')) n++;
-  return n;
-}
-
-function headerBytes(raw: readonly string[]): number {
-  let n = 0;
-  for (const part of raw) n += part.length;
-  return n;
-}
-
-function countHost(raw: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') n++;
-  return n;
-}
 
 export interface GatewayApp {
   app: FastifyInstance;
   table: RouteTable<RouteEntry>;
   /** Active plugin names per route id, in run order. */
   chains: ReadonlyMap<string, readonly string[]>;
+  /** Serves the requests that need nothing of Fastify (absent when no route is on it). */
+  fastLane?: FastLane;
 }
 
 async function dropIngressHeader(request: FastifyRequest): Promise<void> {
@@ -115,8 +70,8 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     return503OnClosing: false,
     routerOptions: { ...ROUTER_OPTIONS, constraints: table.constraints.strategies as never },
     rewriteUrl(req) {
-      const outcome = refuse(req);
-      if (typeof outcome === 'string') return outcome;
+      const outcome = checkRequestHead(req);
+      if ('url' in outcome) return outcome.url;
       (req as MarkedRequest)[BAD_TARGET] = outcome;
       return '/';
     },
@@ -169,6 +124,8 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     return sendProblem(request, reply, 'INTERNAL_ERROR', 'the gateway failed to handle this request');
   });
 
+  // Plain proxy routes are also served without Fastify, for the requests that need nothing of it (fast-lane/).
+  const fastLane = laneClosedBy(settings, tracer !== undefined) === undefined ? new FastLane(table, { logger, accessLog: settings.logging.accessLog, redact: redactedNames(settings) }) : undefined;
   const serviceNames = [...snapshot.services.keys()];
   const chains = new Map<string, readonly string[]>();
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
@@ -198,11 +155,17 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       methods.push(m);
     }
     const untrustedClients = settings.server.trustProxy === false;
-    const handler = route.grpcCall
-      ? createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!)
-      : route.aggregatePlan
-        ? createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall })
-        : proxyOrWebSocket(route, services.get(route.upstream!.service)!, { untrustedClients, observer }, settings.logging.accessLog);
+    let handler;
+    if (route.grpcCall) handler = createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!);
+    else if (route.aggregatePlan) {
+      handler = createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall });
+    } else {
+      const service = services.get(route.upstream!.service)!;
+      const options: ProxyOptions = { untrustedClients, observer, direct: !hooks.onSend?.length && !observe.onSend };
+      const plan = proxyPlan(route, service, options);
+      handler = proxyOrWebSocket(route, service, options, plan, settings.logging.accessLog);
+      if (fastLane && laneTakes(route, active.length, plan)) fastLane.add(route.id, plan);
+    }
     app.route({
       method: methods,
       url: route.match.path,
@@ -213,12 +176,12 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     });
   }
   await app.ready();
-  return { app, table, chains };
+  return { app, table, chains, fastLane: fastLane && fastLane.size > 0 ? fastLane : undefined };
 }
 
 /** The proxy handler, behind the WebSocket handler when the route upgrades (`upstream.websocket`). */
-function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions, accessLog: boolean) {
-  const plain = createProxyHandler(route, service, options);
+function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions, plan: ProxyPlan, accessLog: boolean) {
+  const plain = createProxyHandler(route, plan);
   return route.upstream!.websocket ? createWebSocketHandler(route, service, { ...options, plain, accessLog }) : plain;
 }
 

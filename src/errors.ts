@@ -1,5 +1,6 @@
 /** Every response the gateway makes itself, in one table, as RFC 9457 problem+json. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 
 export const ERRORS = {
   BAD_REQUEST: { status: 400, title: 'Bad request' },
@@ -85,6 +86,16 @@ export function sendProblem(
   // HTTP/2 has no Connection header (Node drops it with a warning): the stream ends by itself.
   if (request.raw.httpVersionMajor === 2) reply.removeHeader('connection');
   return reply.send(JSON.stringify(body));
+}
+
+/** A problem response written on Node's own response object (the fast lane, which has no Fastify reply); returns its body size. */
+export function writeProblem(res: ServerResponse, code: ErrorCode, requestId: string, detail?: string, headers?: Record<string, string>): number | undefined {
+  if (res.headersSent || res.destroyed) return undefined;
+  const body = JSON.stringify(problemBody(code, requestId, detail));
+  const length = Buffer.byteLength(body);
+  res.writeHead(ERRORS[code].status, { ...headers, 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': length, 'x-request-id': requestId });
+  res.end(body);
+  return length;
 }
 
 /** A raw HTTP/1.1 problem response, for errors found before Fastify has a request (parser errors). */

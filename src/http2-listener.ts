@@ -6,7 +6,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
-import { requestIdOf } from './app.js';
+import { requestIdOf } from './request-head.js';
 import { problemBody, ERRORS, PROBLEM_CONTENT_TYPE } from './errors.js';
 
 export type ServerRequest = http.IncomingMessage | http2.Http2ServerRequest;

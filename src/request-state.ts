@@ -1,5 +1,6 @@
 /** What plugins learn about a request and share with later plugins (claims, consumer). */
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import type { StaleSource } from './targets/stale-source.js';
 
 export interface RequestState {
@@ -23,8 +24,25 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What the upstream layers (balancer, retries, observation) read of a request: a FastifyRequest
+ * satisfies it, and so does the fast lane's own request (fast-lane/fast-request.ts).
+ */
+export interface CallerRequest {
+  readonly id: string;
+  readonly method: string;
+  /** The normalised request target (path and query). */
+  readonly url: string;
+  readonly ip: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly log: FastifyBaseLogger;
+  /** `config.routeId`: the matched route. */
+  readonly routeOptions: { readonly config: { readonly routeId?: string } };
+  gatehouse: RequestState | null;
+}
+
 /** The request's state object, created on first use. */
-export function stateOf(request: FastifyRequest): RequestState {
+export function stateOf(request: CallerRequest): RequestState {
   return (request.gatehouse ??= {});
 }
 

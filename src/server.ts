@@ -8,7 +8,8 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHttp2Listener, type Http2Listener, type ServerRequest, type ServerResponse } from './http2-listener.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { buildApp, MAX_HEADER_BYTES, MAX_HEADER_COUNT, type GatewayApp } from './app.js';
+import { buildApp, type GatewayApp } from './app.js';
+import { MAX_HEADER_BYTES, MAX_HEADER_COUNT } from './request-head.js';
 import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
@@ -263,6 +264,7 @@ export class Gateway implements AdminSource {
     });
     if (this.draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
     // HTTP/2 requests arrive as Node's compat objects, which Fastify routes like HTTP/1.1 ones.
+    if (gen.built.fastLane?.serve(req as http.IncomingMessage, res as http.ServerResponse)) return;
     gen.built.app.routing(req as http.IncomingMessage, res as http.ServerResponse);
   };
 

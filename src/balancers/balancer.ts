@@ -1,5 +1,5 @@
 /** The one interface every load balancer implements. */
-import type { FastifyRequest } from 'fastify';
+import type { CallerRequest } from '../request-state.js';
 import type { UpstreamTarget } from '../upstream/target.js';
 
 /** What a balancer may read of a target. UpstreamTarget has it; tests and the bench use plain objects. */
@@ -17,7 +17,7 @@ export interface BalancerTarget {
 
 export interface PickContext<T extends BalancerTarget = UpstreamTarget> {
   /** The request being routed (for hash keys); absent for health probes and tests. */
-  readonly request?: FastifyRequest;
+  readonly request?: CallerRequest;
   /** A hash key given directly (callers without a Fastify request, tests); wins over `request`. */
   readonly key?: string;
   /** Targets already tried for this request (retries go elsewhere when they can). */

@@ -2,13 +2,13 @@
  * `hashKey` of a service: which part of a request keys the consistent-hash ring.
  * Forms: ip | path | header:NAME | cookie:NAME | query:NAME | jwt:CLAIM.
  */
-import type { FastifyRequest } from 'fastify';
+import type { CallerRequest } from '../request-state.js';
 import '../request-state.js';
 
 export const HASH_KEY_PATTERN = '^(ip|path|(header|cookie|query|jwt):[^\\s]+)$';
 export const HASH_KEY_HINT = 'must be ip, path, header:NAME, cookie:NAME, query:NAME or jwt:CLAIM';
 
-export type HashKeyOf = (request: FastifyRequest) => string | undefined;
+export type HashKeyOf = (request: CallerRequest) => string | undefined;
 
 function first(v: unknown): string | undefined {
   if (Array.isArray(v)) return first(v[0]);

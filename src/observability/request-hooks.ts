@@ -12,9 +12,21 @@ export interface ObservabilityHooks {
   onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
 }
 
+/** The request metrics of one answered request (Fastify's onResponse, the fast lane's close). */
+export function countRequest(route: string, method: string, status: number, seconds: number): void {
+  requestsTotal.inc({ route, method: methodLabel(method), status });
+  requestDuration.observe({ route }, seconds);
+  if (status === 429) rateLimited.inc({ route });
+}
+
+/** The query parameter names the access log redacts. */
+export function redactedNames(settings: Settings): ReadonlySet<string> {
+  return new Set(settings.logging.redactQuery.map((q) => q.toLowerCase()));
+}
+
 export function observabilityHooks(settings: Settings, tracer: RequestTracer | undefined): ObservabilityHooks {
   const accessLog = settings.logging.accessLog;
-  const redact = new Set(settings.logging.redactQuery.map((q) => q.toLowerCase()));
+  const redact = redactedNames(settings);
   return {
     onRequest: tracer ? async (request) => tracer.onRequest(request) : undefined,
     onSend: settings.server.timing
@@ -28,11 +40,7 @@ export function observabilityHooks(settings: Settings, tracer: RequestTracer | u
         }
       : undefined,
     onResponse(request, reply, done) {
-      const route = request.routeOptions.config.routeId ?? 'unmatched';
-      const status = reply.statusCode;
-      requestsTotal.inc({ route, method: methodLabel(request.method), status });
-      requestDuration.observe({ route }, reply.elapsedTime / 1000);
-      if (status === 429) rateLimited.inc({ route });
+      countRequest(request.routeOptions.config.routeId ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
       tracer?.onResponse(request, reply);
       if (accessLog) request.log.info(accessLogLine(request, reply, redact), 'request');
       done();

@@ -10,6 +10,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallerRequest } from '../request-state.js';
 import type { Settings } from '../config/schema.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -34,9 +35,9 @@ export interface UpstreamSpan {
 export interface RequestTracer {
   onRequest(request: FastifyRequest): void;
   onResponse(request: FastifyRequest, reply: FastifyReply): void;
-  startUpstream(request: FastifyRequest, service: string, target: string, headers: Record<string, string | string[]>): UpstreamSpan;
+  startUpstream(request: CallerRequest, service: string, target: string, headers: Record<string, string | string[]>): UpstreamSpan;
   /** The context upstream calls made for this request should carry (aggregate, gRPC). */
-  contextOf(request: FastifyRequest): Context;
+  contextOf(request: CallerRequest): Context;
   shutdown(): Promise<void>;
 }
 
@@ -57,7 +58,7 @@ export function createTracer(config: Settings['tracing']): RequestTracer | undef
   const tracer = provider.getTracer('gatehouse');
   const propagator = new W3CTraceContextPropagator();
 
-  const contextOf = (request: FastifyRequest): Context => {
+  const contextOf = (request: CallerRequest): Context => {
     const span = (request as WithSpan)[SPAN];
     return span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT;
   };

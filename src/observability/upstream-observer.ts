@@ -1,5 +1,5 @@
 /** What happens around every upstream call: a metric, and (with tracing on) a client span whose context goes upstream. */
-import type { FastifyRequest } from 'fastify';
+import type { CallerRequest } from '../request-state.js';
 import { upstreamDuration, upstreamRequests } from './metrics.js';
 import type { RequestTracer } from './tracing.js';
 
@@ -12,7 +12,7 @@ export interface UpstreamCall {
 
 export interface UpstreamObserver {
   /** Before the call: may add trace headers to `headers`. */
-  start(request: FastifyRequest, service: string, target: string, headers: Record<string, string | string[]>): UpstreamCall;
+  start(request: CallerRequest, service: string, target: string, headers: Record<string, string | string[]>): UpstreamCall;
 }
 
 export function outcomeOfStatus(status: number): UpstreamOutcome {

@@ -62,6 +62,9 @@ function hostStrategy(): Strategy {
   };
 }
 
+/** What a table without host or header matches derives from any request. */
+const NOTHING_DERIVED: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
 function headerStrategy(name: string, header: string): Strategy {
   return {
     name,
@@ -93,6 +96,7 @@ export function buildConstraints(matches: readonly RouteMatchSpec[]): Constraint
   }
   if (usesHost) strategies.gwhost = hostStrategy();
   for (const [header, name] of headerNames) strategies[name] = headerStrategy(name, header);
+  const derivers = Object.entries(strategies);
   return {
     strategies,
     forRoute(match) {
@@ -102,8 +106,9 @@ export function buildConstraints(matches: readonly RouteMatchSpec[]): Constraint
       return Object.keys(c).length > 0 ? c : undefined;
     },
     derive(req) {
+      if (derivers.length === 0) return NOTHING_DERIVED;
       const out: Record<string, string | undefined> = {};
-      for (const [name, s] of Object.entries(strategies)) out[name] = s.deriveConstraint(req as never);
+      for (const [name, s] of derivers) out[name] = s.deriveConstraint(req as never);
       return out;
     },
   };

@@ -65,7 +65,12 @@ export class RouteTable<R extends TableRoute> {
   find(method: string, target: string, headers: Record<string, string | string[] | undefined> = {}): Lookup<R> | undefined {
     const n = normalizeTarget(target);
     if (!n.ok) return undefined;
-    const found = this.router.find(method as FindMyWay.HTTPMethod, n.path, this.constraints.derive({ headers }) as never);
+    return this.findPath(method, n.path, headers);
+  }
+
+  /** The same, for a path normalizeTarget already gave. */
+  findPath(method: string, path: string, headers: Record<string, string | string[] | undefined>): Lookup<R> | undefined {
+    const found = this.router.find(method as FindMyWay.HTTPMethod, path, this.constraints.derive({ headers }) as never);
     if (!found) return undefined;
     return { route: found.store as R, params: found.params };
   }

@@ -4,48 +4,22 @@ import type { Dispatcher } from 'undici';
 import type { RouteEntry } from '../config/snapshot.js';
 import { sendProblem } from '../errors.js';
 import { stateOf } from '../request-state.js';
-import { buildPathBuilder } from '../routing/upstream-path.js';
-import { withBreaker } from '../upstream/breaker.js';
-import { discard, poolCall, UpstreamError, type TargetCall, type UpstreamCall } from '../upstream/call.js';
-import { responseHeaderFilter } from '../upstream/hop-by-hop.js';
+import { UpstreamError, type CallResult, type ReadableAnswer } from '../upstream/call.js';
 import { upstreamRequestHeaders } from '../upstream/forward-headers.js';
-import { retryPolicy, withRetry } from '../upstream/retry.js';
-import type { UpstreamService } from '../upstream/service.js';
-import { withBalancer } from '../upstream/with-balancer.js';
+import { StreamedAnswer } from '../upstream/streamed-answer.js';
 import { ClientGone } from '../upstream/client-gone.js';
-import { withObservation } from '../upstream/with-observation.js';
-import type { UpstreamObserver } from '../observability/upstream-observer.js';
 import { createFallback } from './fallback.js';
-import { sendUpstreamErrorProblem, upstreamErrorMatcher } from './upstream-error-page.js';
+import { directHead, type ProxyPlan } from './proxy-plan.js';
+import { sendUpstreamErrorProblem } from './upstream-error-page.js';
 import { outgoingBody, type OutgoingBody } from './outgoing-body.js';
 
-export interface ProxyOptions {
-  /** server.trustProxy === false: client-sent Forwarded headers are dropped. */
-  readonly untrustedClients: boolean;
-  /** Metrics and trace spans around each upstream try. */
-  readonly observer: UpstreamObserver;
-}
+export type { ProxyOptions } from './proxy-plan.js';
 
-export function createProxyHandler(route: RouteEntry, service: UpstreamService, options: ProxyOptions): RouteHandlerMethod {
-  const upstream = route.upstream!;
-  const buildPath = buildPathBuilder(route.match.path, upstream);
-  const filterResponse = responseHeaderFilter(upstream.keepHeaders, upstream.hideHeaders);
-  const replaceError = upstreamErrorMatcher(upstream.replaceUpstreamErrors);
-  const timeout = upstream.timeout ?? service.config.timeout;
-  const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
-  const preserveHost = upstream.preserveHost;
-  const policy = retryPolicy(service.config.retry);
+/** The Fastify handler of a proxy route, proxying through its plan (proxy-plan.ts). */
+export function createProxyHandler(route: RouteEntry, plan: ProxyPlan): RouteHandlerMethod {
+  const { buildPath, filterResponse, replaceError, policy, forwarding, call } = plan;
   const fallback = createFallback(route.fallback);
 
-  // The upstream call, innermost first (docs/resilience.md): one try through the target's pool,
-  // observed (latency, passive health, metrics, trace span), judged by that target's breaker, on a target the balancer picks, retried as the policy allows.
-  let attempt: TargetCall = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
-  attempt = withObservation(service.name, options.observer, attempt);
-  if (service.config.circuitBreaker) attempt = withBreaker(attempt); // no layer at all without a breaker
-  let call: UpstreamCall = withBalancer(service, attempt);
-  call = withRetry(policy, service.retryBudget, call);
-
-  const forwarding = { untrustedClients: options.untrustedClients, preserveHost };
   function headersFor(request: FastifyRequest, out: OutgoingBody): Record<string, string | string[]> {
     const headers = upstreamRequestHeaders(request, forwarding);
     const cl = request.headers['content-length'];
@@ -80,7 +54,7 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
       if (gone.aborted || request.raw.destroyed) return reply;
       throw err;
     }
-    let result;
+    let result: CallResult<StreamedAnswer | ReadableAnswer>;
     try {
       result = await call({
         request,
@@ -100,8 +74,15 @@ export function createProxyHandler(route: RouteEntry, service: UpstreamService, 
     const res = result.response;
     stateOf(request).target = result.target.url;
     if (replaceError?.(res.statusCode)) {
-      discard(result); // up to 64 KiB read and dropped so the pooled connection stays usable
+      res.discard(); // up to 64 KiB read and dropped so the pooled connection stays usable
       return sendUpstreamErrorProblem(request, reply, res.statusCode, filterResponse(res.headers));
+    }
+    if (res instanceof StreamedAnswer) {
+      const head = directHead(filterResponse(res.headers), reply.getHeaders(), request.id);
+      reply.hijack(); // onResponse hooks still run when the response finishes
+      reply.raw.writeHead(res.statusCode, head);
+      res.writeTo(reply.raw, stateOf(request));
+      return reply;
     }
     reply.code(res.statusCode);
     reply.headers(filterResponse(res.headers));

@@ -7,7 +7,7 @@
  */
 import CircuitBreaker from 'opossum';
 import type { CircuitBreakerConfig } from '../config/schema.js';
-import { UpstreamError, type CallResult, type TargetCall } from './call.js';
+import { UpstreamError, type CallResult, type TargetCall, type UpstreamAnswer } from './call.js';
 import type { UpstreamTarget } from './target.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -107,8 +107,8 @@ export class TargetBreaker {
 }
 
 /** Runs each try through its target's breaker (targets of services without one are called directly). */
-export function withBreaker(call: TargetCall): TargetCall {
-  return (target, input) => (target.breaker ? target.breaker.run(() => call(target, input), target.url) : call(target, input));
+export function withBreaker<A extends UpstreamAnswer>(call: TargetCall<A>): TargetCall<A> {
+  return (target, input) => (target.breaker ? (target.breaker.run(() => call(target, input), target.url) as Promise<CallResult<A>>) : call(target, input));
 }
 
 /**

@@ -3,15 +3,16 @@
  * throws (UpstreamError), and the innermost step, poolCall, which sends one try to one target.
  * Breakers, the balancer's pick and retries are decorators around it (see targets/proxy.ts).
  */
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { CallerRequest } from '../request-state.js';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import type { CallSignal } from './client-gone.js';
 import type { UpstreamTarget } from './target.js';
 import { classifyUpstreamError, type FailureKind } from './upstream-errors.js';
 
 export interface CallInput {
-  readonly request: FastifyRequest;
+  readonly request: CallerRequest;
   readonly method: Dispatcher.HttpMethod;
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
@@ -24,15 +25,23 @@ export interface CallInput {
   readonly tried: Set<UpstreamTarget>;
 }
 
-export interface CallResult {
-  readonly response: Dispatcher.ResponseData;
+/** The head of an upstream answer, its body still waiting to be read (or thrown away). */
+export interface UpstreamAnswer {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  /** Throws the unread body away (a retried or replaced answer), keeping the connection when cheap. */
+  discard(): void;
+}
+
+export interface CallResult<A extends UpstreamAnswer = UpstreamAnswer> {
+  readonly response: A;
   readonly target: UpstreamTarget;
 }
 
 /** One try on a given target. */
-export type TargetCall = (target: UpstreamTarget, input: CallInput) => Promise<CallResult>;
+export type TargetCall<A extends UpstreamAnswer = UpstreamAnswer> = (target: UpstreamTarget, input: CallInput) => Promise<CallResult<A>>;
 /** A call that chooses its target itself. */
-export type UpstreamCall = (input: CallInput) => Promise<CallResult>;
+export type UpstreamCall<A extends UpstreamAnswer = UpstreamAnswer> = (input: CallInput) => Promise<CallResult<A>>;
 
 /** Failure kinds of a whole call: those of one try, plus "nothing could be tried". */
 export type CallFailureKind = FailureKind | 'no-target' | 'circuit-open';
@@ -70,12 +79,44 @@ const ignore = (): void => undefined;
 
 const DROPPED = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
-function validStatus(code: number): boolean {
+export function validStatus(code: number): boolean {
   return code >= 200 && code <= 599;
 }
 
+/** The UpstreamError of a try that failed before any answer (undici's error, classified). */
+export function tryFailure(err: unknown, service: string, target: UpstreamTarget, signal: CallSignal): UpstreamError {
+  // The client left: whatever undici reports, it is not the target's failure.
+  if (signal.aborted) return new UpstreamError('client-gone', 'BAD_GATEWAY', 'client closed the request', { target: target.url, cause: err });
+  const failure = classifyUpstreamError(err, service);
+  const dropped = failure.kind === 'reset' && DROPPED.has((err as { code?: string }).code ?? '');
+  return new UpstreamError(failure.kind, failure.code, failure.detail, { target: target.url, cause: err, dropped });
+}
+
+/** The error of an answer whose status is no HTTP status (below 200 or above 599). */
+export function badStatus(service: string, status: number, target: UpstreamTarget): UpstreamError {
+  return new UpstreamError('reset', 'BAD_GATEWAY', `service ${service} answered with status ${status}`, { target: target.url });
+}
+
+/** An answer read through undici's request(): its body is a Readable (aggregate parts read it whole). */
+export class ReadableAnswer implements UpstreamAnswer {
+  constructor(private readonly data: Dispatcher.ResponseData) {}
+  get statusCode(): number {
+    return this.data.statusCode;
+  }
+  get headers(): IncomingHttpHeaders {
+    return this.data.headers;
+  }
+  get body(): Dispatcher.ResponseData['body'] {
+    return this.data.body;
+  }
+  discard(): void {
+    this.data.body.on('error', ignore);
+    this.data.body.dump({ limit: 64 * 1024 }).catch(ignore);
+  }
+}
+
 /** Sends one try through the target's keep-alive pool; counts it in target.inflight until its body closes. */
-export function poolCall(service: string, timeouts: CallTimeouts): TargetCall {
+export function poolCall(service: string, timeouts: CallTimeouts): TargetCall<ReadableAnswer> {
   return async (target, input) => {
     target.inflight++;
     let response: Dispatcher.ResponseData;
@@ -91,26 +132,16 @@ export function poolCall(service: string, timeouts: CallTimeouts): TargetCall {
       });
     } catch (err) {
       target.inflight--;
-      // The client left: whatever undici reports, it is not the target's failure.
-      if (input.signal.aborted) throw new UpstreamError('client-gone', 'BAD_GATEWAY', 'client closed the request', { target: target.url, cause: err });
-      const failure = classifyUpstreamError(err, service);
-      const dropped = failure.kind === 'reset' && DROPPED.has((err as { code?: string }).code ?? '');
-      throw new UpstreamError(failure.kind, failure.code, failure.detail, { target: target.url, cause: err, dropped });
+      throw tryFailure(err, service, target, input.signal);
     }
     if (!validStatus(response.statusCode)) {
       response.body.on('error', ignore).destroy(); // destroying an unread body emits an abort error
       target.inflight--;
-      throw new UpstreamError('reset', 'BAD_GATEWAY', `service ${service} answered with status ${response.statusCode}`, { target: target.url });
+      throw badStatus(service, response.statusCode, target);
     }
     response.body.once('close', () => {
       target.inflight--;
     });
-    return { response, target };
+    return { response: new ReadableAnswer(response), target };
   };
-}
-
-/** Throws away a response that will not be sent (a retried one), keeping its connection when cheap. */
-export function discard(result: CallResult): void {
-  result.response.body.on('error', ignore);
-  result.response.body.dump({ limit: 64 * 1024 }).catch(ignore);
 }

@@ -29,7 +29,8 @@ export class ClientGone extends EventEmitter implements CancelSignal {
 /** A signal a call can be cancelled with: a ClientGone (proxy) or an AbortSignal (aggregate backends). */
 export type CallSignal = CancelSignal | AbortSignal;
 
-function listen(signal: CallSignal, listener: () => void): () => void {
+/** Calls `listener` once when `signal` fires; returns the function that stops listening. */
+export function listen(signal: CallSignal, listener: () => void): () => void {
   if ('addEventListener' in signal) {
     signal.addEventListener('abort', listener, { once: true });
     return () => signal.removeEventListener('abort', listener);

@@ -1,5 +1,5 @@
 /** The headers a proxied request carries upstream: the client's end-to-end ones plus X-Forwarded-*, x-request-id and Host. */
-import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { requestHeadersToForward } from './hop-by-hop.js';
 
 export interface ForwardOptions {
@@ -9,7 +9,16 @@ export interface ForwardOptions {
   readonly preserveHost: boolean;
 }
 
-export function upstreamRequestHeaders(request: FastifyRequest, options: ForwardOptions): Record<string, string | string[]> {
+/** What the forwarded headers are made of: a FastifyRequest, or the fast lane's request. */
+export interface ForwardedRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+  readonly protocol: string;
+  readonly host: string;
+  readonly id: string;
+}
+
+export function upstreamRequestHeaders(request: ForwardedRequest, options: ForwardOptions): Record<string, string | string[]> {
   const headers = requestHeadersToForward(request.headers, options.untrustedClients);
   const xff = request.headers['x-forwarded-for'];
   const peer = request.socket.remoteAddress ?? '';

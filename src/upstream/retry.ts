@@ -9,7 +9,7 @@
  * a failure while the body streams is never retried.
  */
 import { IDEMPOTENT_METHODS, type RetryConfig } from '../config/schema.js';
-import { discard, UpstreamError, type CallFailureKind, type CallResult, type UpstreamCall } from './call.js';
+import { UpstreamError, type CallFailureKind, type CallResult, type UpstreamAnswer, type UpstreamCall } from './call.js';
 import type { RetryBudget } from './retry-budget.js';
 import { waitUnlessCancelled, type CallSignal } from './client-gone.js';
 
@@ -81,12 +81,12 @@ async function wait(ms: number, signal: CallSignal): Promise<void> {
 }
 
 /** Runs `call` again (on another target when the balancer has one) while the policy and budget allow. */
-export function withRetry(policy: RetryPolicy, budget: RetryBudget, call: UpstreamCall): UpstreamCall {
+export function withRetry<A extends UpstreamAnswer>(policy: RetryPolicy, budget: RetryBudget, call: UpstreamCall<A>): UpstreamCall<A> {
   if (policy.attempts === 0) return call;
   return async (input) => {
     budget.recordRequest();
     for (let retryNo = 1; ; retryNo++) {
-      let result: CallResult | undefined;
+      let result: CallResult<A> | undefined;
       let failure: UpstreamError | undefined;
       try {
         result = await call(input);
@@ -100,7 +100,7 @@ export function withRetry(policy: RetryPolicy, budget: RetryBudget, call: Upstre
         if (failure) throw failure;
         return result!;
       }
-      if (result) discard(result);
+      if (result) result.response.discard();
       input.request.log.debug({ retry: retryNo, reason, target: failure?.target ?? result?.target.url }, 'retrying upstream request');
       const ms = backoffDelay(policy, retryNo);
       if (ms > 0) await wait(ms, input.signal);

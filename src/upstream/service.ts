@@ -2,7 +2,8 @@
  * A service: its discovered targets, kept in place across list changes, the health checks that
  * take targets out of rotation, and the balancer that picks one of those left.
  */
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CallerRequest } from '../request-state.js';
 import type { ServiceEntry, TargetSpec } from '../config/snapshot.js';
 import type { Balancer } from '../balancers/balancer.js';
 import { createBalancer } from '../balancers/index.js';
@@ -116,7 +117,7 @@ export class UpstreamService {
    * Undefined only when the service has no target at all. `key` is a consistent-hash key given
    * directly (streams pass the client address).
    */
-  pick(request?: FastifyRequest, exclude?: ReadonlySet<UpstreamTarget>, key?: string): UpstreamTarget | undefined {
+  pick(request?: CallerRequest, exclude?: ReadonlySet<UpstreamTarget>, key?: string): UpstreamTarget | undefined {
     const all = this.targets;
     if (all.length === 0) return undefined;
     const now = Date.now();

@@ -5,7 +5,7 @@
  */
 import { stateOf } from '../request-state.js';
 import { outcomeOfStatus, type UpstreamObserver, type UpstreamOutcome } from '../observability/upstream-observer.js';
-import { UpstreamError, type TargetCall } from './call.js';
+import { UpstreamError, type TargetCall, type UpstreamAnswer } from './call.js';
 
 /** The metrics outcome of a failed try. */
 export function outcomeOfFailure(err: unknown): UpstreamOutcome {
@@ -24,7 +24,7 @@ export function outcomeOfFailure(err: unknown): UpstreamOutcome {
   }
 }
 
-export function withObservation(service: string, observer: UpstreamObserver, call: TargetCall): TargetCall {
+export function withObservation<A extends UpstreamAnswer>(service: string, observer: UpstreamObserver, call: TargetCall<A>): TargetCall<A> {
   return async (target, input) => {
     const began = performance.now();
     const span = observer.start(input.request, service, target.url, input.headers as Record<string, string | string[]>);

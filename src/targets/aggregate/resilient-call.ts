@@ -4,7 +4,7 @@
  * breaker, on a target the balancer picks, retried as the service's policy and budget allow.
  */
 import { withBreaker } from '../../upstream/breaker.js';
-import { poolCall, type TargetCall, type UpstreamCall } from '../../upstream/call.js';
+import { poolCall, type ReadableAnswer, type TargetCall, type UpstreamCall } from '../../upstream/call.js';
 import { retryPolicy, withRetry } from '../../upstream/retry.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import { withBalancer } from '../../upstream/with-balancer.js';
@@ -15,14 +15,14 @@ import type { Dispatcher } from 'undici';
 
 export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
   // One composed call per service and backend timeout, made on first use.
-  const chains = new Map<UpstreamService, Map<number, UpstreamCall>>();
-  const chainFor = (service: UpstreamService, timeout: number): UpstreamCall => {
+  const chains = new Map<UpstreamService, Map<number, UpstreamCall<ReadableAnswer>>>();
+  const chainFor = (service: UpstreamService, timeout: number): UpstreamCall<ReadableAnswer> => {
     let byTimeout = chains.get(service);
     if (!byTimeout) chains.set(service, (byTimeout = new Map()));
     let call = byTimeout.get(timeout);
     if (!call) {
       const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
-      let attempt: TargetCall = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
+      let attempt: TargetCall<ReadableAnswer> = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
       attempt = withObservation(service.name, observer, attempt);
       if (service.config.circuitBreaker) attempt = withBreaker(attempt);
       call = withRetry(retryPolicy(service.config.retry), service.retryBudget, withBalancer(service, attempt));
