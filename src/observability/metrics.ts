@@ -4,6 +4,7 @@
  * numeric statuses and a fixed method list — never raw paths.
  */
 import client from 'prom-client';
+import { TallyCounter, TallyHistogram } from './tally.js';
 
 export const registry = client.register;
 
@@ -28,28 +29,23 @@ export const methodLabel = (m: string) => (KNOWN_METHODS.has(m) ? m : 'OTHER');
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export const requestsTotal = once('gatehouse_requests_total', () => new client.Counter({
-  name: 'gatehouse_requests_total',
-  help: 'Requests answered, by route id, method and status code',
-  labelNames: ['route', 'method', 'status'] as const,
-}));
-export const requestDuration = once('gatehouse_request_duration_seconds', () => new client.Histogram({
-  name: 'gatehouse_request_duration_seconds',
-  help: 'Time from request to response, by route id',
-  labelNames: ['route'] as const,
-  buckets: SECONDS,
-}));
-export const upstreamRequests = once('gatehouse_upstream_requests_total', () => new client.Counter({
-  name: 'gatehouse_upstream_requests_total',
-  help: 'Requests sent to upstream targets, by outcome (ok, http_5xx, timeout, connect_error, reset, bad_response, aborted)',
-  labelNames: ['service', 'target', 'outcome'] as const,
-}));
-export const upstreamDuration = once('gatehouse_upstream_duration_seconds', () => new client.Histogram({
-  name: 'gatehouse_upstream_duration_seconds',
-  help: 'Time until an upstream target answered with headers (or failed)',
-  labelNames: ['service', 'target'] as const,
-  buckets: SECONDS,
-}));
+// The series every request moves are tallies (observability/tally.ts): counted without prom-client's per-call label hashing.
+export const requestsTotal = once('gatehouse_requests_total', () =>
+  new TallyCounter('gatehouse_requests_total', 'Requests answered, by route id, method and status code', ['route', 'method', 'status']).register(registry),
+);
+export const requestDuration = once('gatehouse_request_duration_seconds', () =>
+  new TallyHistogram('gatehouse_request_duration_seconds', 'Time from request to response, by route id', ['route'], SECONDS).register(registry),
+);
+export const upstreamRequests = once('gatehouse_upstream_requests_total', () =>
+  new TallyCounter(
+    'gatehouse_upstream_requests_total',
+    'Requests sent to upstream targets, by outcome (ok, http_5xx, timeout, connect_error, reset, bad_response, aborted)',
+    ['service', 'target', 'outcome'],
+  ).register(registry),
+);
+export const upstreamDuration = once('gatehouse_upstream_duration_seconds', () =>
+  new TallyHistogram('gatehouse_upstream_duration_seconds', 'Time until an upstream target answered with headers (or failed)', ['service', 'target'], SECONDS).register(registry),
+);
 export const rateLimited = once('gatehouse_rate_limited_total', () => new client.Counter({
   name: 'gatehouse_rate_limited_total',
   help: 'Requests refused with 429 by rate limiting, by route id',

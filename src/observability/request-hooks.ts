@@ -14,8 +14,8 @@ export interface ObservabilityHooks {
 
 /** The request metrics of one answered request (Fastify's onResponse, the fast lane's close). */
 export function countRequest(route: string, method: string, status: number, seconds: number): void {
-  requestsTotal.inc({ route, method: methodLabel(method), status });
-  requestDuration.observe({ route }, seconds);
+  requestsTotal.series(route, methodLabel(method), status).inc();
+  requestDuration.series(route).observe(seconds);
   if (status === 429) rateLimited.inc({ route });
 }
 

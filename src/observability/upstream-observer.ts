@@ -37,8 +37,8 @@ export function createUpstreamObserver(tracer: RequestTracer | undefined): Upstr
       const span = tracer?.startUpstream(request, service, target, headers);
       return {
         end(outcome, status) {
-          upstreamRequests.inc({ service, target, outcome });
-          upstreamDuration.observe({ service, target }, (performance.now() - began) / 1000);
+          upstreamRequests.series(service, target, outcome).inc();
+          upstreamDuration.series(service, target).observe((performance.now() - began) / 1000);
           span?.end(outcome, status);
         },
       };

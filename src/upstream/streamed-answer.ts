@@ -21,7 +21,7 @@ const DISCARD_LIMIT = 64 * 1024;
 export interface BodySink {
   readonly destroyed: boolean;
   write(chunk: Buffer): boolean;
-  end(): unknown;
+  end(chunk?: Buffer): unknown;
   destroy(err?: Error): unknown;
   once(event: 'drain' | 'close', listener: () => void): unknown;
 }
@@ -174,13 +174,17 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
     if (this.finished && state && this.bodyError === undefined) state.bytes = this.bytes;
     const held = this.held;
     this.held = undefined;
+    if (this.ended && this.bodyError === undefined) {
+      // The whole body is here already (a small answer): one call writes it and ends the response.
+      if (held) {
+        for (let i = 0; i < held.length - 1; i++) res.write(held[i]!);
+        res.end(held[held.length - 1]);
+      } else res.end();
+      return;
+    }
     if (held) for (const chunk of held) res.write(chunk);
     if (this.bodyError) {
       res.destroy(this.bodyError);
-      return;
-    }
-    if (this.ended) {
-      res.end();
       return;
     }
     this.sink = res;
