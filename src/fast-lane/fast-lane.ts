@@ -18,7 +18,7 @@ import type { Dispatcher } from 'undici';
 import type { RouteEntry } from '../config/snapshot.js';
 import { writeProblem } from '../errors.js';
 import { accessLogEntry } from '../observability/access-log.js';
-import { countRequest } from '../observability/request-hooks.js';
+import { routeRequestCounter } from '../observability/request-hooks.js';
 import { checkRequestHead, requestIdOf, type AcceptedHead } from '../request-head.js';
 import { stateOf } from '../request-state.js';
 import type { RouteTable } from '../routing/route-table.js';
@@ -53,6 +53,7 @@ export function laneTakes(route: RouteEntry, activePlugins: number, plan: ProxyP
 
 class FastRoute {
   private readonly routeOptions: FastRouteOptions;
+  private readonly count: ReturnType<typeof routeRequestCounter>;
 
   constructor(
     private readonly routeId: string,
@@ -60,6 +61,7 @@ class FastRoute {
     private readonly settings: FastLaneSettings,
   ) {
     this.routeOptions = { config: { routeId } };
+    this.count = routeRequestCounter(routeId);
   }
 
   serve(req: IncomingMessage, res: ServerResponse, head: AcceptedHead, params: Record<string, string | undefined>): void {
@@ -93,7 +95,7 @@ class FastRoute {
     const state = this.settings.accessLog ? stateOf(request) : undefined;
     if (state) state.target = result.target.url;
     try {
-      res.writeHead(answer.statusCode, directHead(this.plan.filterResponse(answer.headers), undefined, request.id));
+      res.writeHead(answer.statusCode, directHead(this.plan.filterRawResponse(answer.rawHeaders), undefined, request.id));
     } catch (err) {
       // A header Node will not write: the answer cannot be passed on.
       answer.discard();
@@ -124,7 +126,7 @@ class FastRoute {
   /** On close: the request metrics and the access-log line, as Fastify's onResponse hook writes them. */
   private served(request: FastRequest, res: ServerResponse, began: number): void {
     const ms = performance.now() - began;
-    countRequest(this.routeId, request.method, res.statusCode, ms / 1000);
+    this.count(request.method, res.statusCode, ms / 1000);
     if (!this.settings.accessLog) return;
     const entry = accessLogEntry(
       { routeId: this.routeId, method: request.method, url: request.url, status: res.statusCode, ms, contentLength: undefined, ip: request.ip, state: request.gatehouse },

@@ -24,8 +24,14 @@ function once<M>(name: string, make: () => M): M {
   return (registry.getSingleMetric(name) as M | undefined) ?? make();
 }
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const METHOD_LIST = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const KNOWN_METHODS = new Set(METHOD_LIST);
 export const methodLabel = (m: string) => (KNOWN_METHODS.has(m) ? m : 'OTHER');
+/** 0..6 for the known methods, 7 for OTHER (a small number to key per-route caches by). */
+export const methodIndex = (m: string): number => {
+  const i = METHOD_LIST.indexOf(m);
+  return i === -1 ? 7 : i;
+};
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 

@@ -66,9 +66,12 @@ abstract class Tally<S> implements RegistryView {
 
   abstract get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }>;
 
+  /** Zeroes every series (kept: callers may hold them). */
   reset(): void {
-    this.all.clear();
+    for (const s of this.all.values()) this.zero(s);
   }
+
+  protected abstract zero(series: S): void;
 }
 
 export class CounterSeries {
@@ -88,6 +91,10 @@ export class TallyCounter extends Tally<CounterSeries> {
 
   inc(labels: Labels, by = 1): void {
     this.seriesOf(labels).value += by;
+  }
+
+  protected zero(series: CounterSeries): void {
+    series.value = 0;
   }
 
   async get() {
@@ -138,6 +145,12 @@ export class TallyHistogram extends Tally<HistogramSeries> {
 
   observe(labels: Labels, value: number): void {
     this.seriesOf(labels).observe(value);
+  }
+
+  protected zero(series: HistogramSeries): void {
+    series.sum = 0;
+    series.count = 0;
+    series.counts.fill(0);
   }
 
   async get() {

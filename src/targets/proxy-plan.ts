@@ -10,7 +10,7 @@ import { buildPathBuilder, type PathBuilder } from '../routing/upstream-path.js'
 import { withBreaker } from '../upstream/breaker.js';
 import { poolCall, type ReadableAnswer, type TargetCall, type UpstreamAnswer, type UpstreamCall } from '../upstream/call.js';
 import type { ForwardOptions } from '../upstream/forward-headers.js';
-import { responseHeaderFilter } from '../upstream/hop-by-hop.js';
+import { rawResponseHeaderFilter, responseHeaderFilter } from '../upstream/hop-by-hop.js';
 import { retryPolicy, withRetry, type RetryPolicy } from '../upstream/retry.js';
 import type { UpstreamService } from '../upstream/service.js';
 import { poolStream, type StreamedAnswer } from '../upstream/streamed-answer.js';
@@ -33,6 +33,8 @@ export interface ProxyOptions {
 export interface ProxyPlan {
   readonly buildPath: PathBuilder;
   readonly filterResponse: (headers: Record<string, string | string[] | undefined>) => Record<string, string | string[]>;
+  /** The same filter over a StreamedAnswer's raw headers. */
+  readonly filterRawResponse: (raw: readonly Buffer[]) => Record<string, string | string[]>;
   /** Upstream statuses answered with the gateway's own problem (upstream.replaceUpstreamErrors). */
   readonly replaceError: ((status: number) => boolean) | undefined;
   readonly policy: RetryPolicy;
@@ -57,6 +59,7 @@ export function proxyPlan(route: RouteEntry, service: UpstreamService, options: 
   return {
     buildPath: buildPathBuilder(route.match.path, upstream),
     filterResponse: responseHeaderFilter(upstream.keepHeaders, upstream.hideHeaders),
+    filterRawResponse: rawResponseHeaderFilter(upstream.keepHeaders, upstream.hideHeaders),
     replaceError: upstreamErrorMatcher(upstream.replaceUpstreamErrors),
     policy,
     forwarding: { untrustedClients: options.untrustedClients, preserveHost: upstream.preserveHost },

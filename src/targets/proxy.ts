@@ -17,7 +17,7 @@ export type { ProxyOptions } from './proxy-plan.js';
 
 /** The Fastify handler of a proxy route, proxying through its plan (proxy-plan.ts). */
 export function createProxyHandler(route: RouteEntry, plan: ProxyPlan): RouteHandlerMethod {
-  const { buildPath, filterResponse, replaceError, policy, forwarding, call } = plan;
+  const { buildPath, filterResponse, filterRawResponse, replaceError, policy, forwarding, call } = plan;
   const fallback = createFallback(route.fallback);
 
   function headersFor(request: FastifyRequest, out: OutgoingBody): Record<string, string | string[]> {
@@ -78,7 +78,7 @@ export function createProxyHandler(route: RouteEntry, plan: ProxyPlan): RouteHan
       return sendUpstreamErrorProblem(request, reply, res.statusCode, filterResponse(res.headers));
     }
     if (res instanceof StreamedAnswer) {
-      const head = directHead(filterResponse(res.headers), reply.getHeaders(), request.id);
+      const head = directHead(filterRawResponse(res.rawHeaders), reply.getHeaders(), request.id);
       reply.hijack(); // onResponse hooks still run when the response finishes
       reply.raw.writeHead(res.statusCode, head);
       res.writeTo(reply.raw, stateOf(request));

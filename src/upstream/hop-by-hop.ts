@@ -53,13 +53,44 @@ export function requestHeadersToForward(incoming: IncomingHttpHeaders, dropForwa
 
 const RESPONSE_HIDDEN = ['server', 'x-powered-by'];
 
+function responseDropList(keep: readonly string[], hide: readonly string[]): ReadonlySet<string> {
+  const kept = new Set(keep.map((k) => k.toLowerCase()));
+  return new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !kept.has(h)), ...hide.map((h) => h.toLowerCase())]);
+}
+
+/**
+ * The same filter over undici's raw header list (name, value, name, value... as bytes): the
+ * forwarded headers in one pass, repeated names (Set-Cookie) as arrays.
+ */
+export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): (raw: readonly Buffer[]) => Record<string, string | string[]> {
+  const drop = responseDropList(keep, hide);
+  return (raw) => {
+    let named: Set<string> | undefined;
+    const out: Record<string, string | string[]> = {};
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toString('latin1').toLowerCase();
+      if (name === 'connection') {
+        const tokens = connectionTokens(raw[i + 1]!.toString('latin1'));
+        if (tokens) for (const t of tokens) (named ??= new Set()).add(t);
+      }
+      if (drop.has(name)) continue;
+      const value = raw[i + 1]!.toString('latin1');
+      const prior = out[name];
+      if (prior === undefined) out[name] = value;
+      else if (Array.isArray(prior)) prior.push(value);
+      else out[name] = [prior, value];
+    }
+    if (named) for (const name of named) delete out[name];
+    return out;
+  };
+}
+
 /**
  * Builds the response-header filter of one route: `keep` lists default-hidden headers to keep,
  * `hide` more headers to remove.
  */
 export function responseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): (headers: Record<string, HeaderValue>) => Record<string, string | string[]> {
-  const kept = new Set(keep.map((k) => k.toLowerCase()));
-  const drop = new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !kept.has(h)), ...hide.map((h) => h.toLowerCase())]);
+  const drop = responseDropList(keep, hide);
   return (headers) => {
     const named = connectionTokens(headers.connection);
     const out: Record<string, string | string[]> = {};

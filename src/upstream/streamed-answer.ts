@@ -42,7 +42,9 @@ export function parseRawHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
 
 export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandler {
   statusCode = 0;
-  headers: IncomingHttpHeaders = {};
+  /** The head's headers as undici read them (name, value, ...). */
+  rawHeaders: Buffer[] = [];
+  private parsed: IncomingHttpHeaders | undefined;
   /** Body bytes received from the upstream. */
   bytes = 0;
   readonly head: Promise<CallResult<StreamedAnswer>>;
@@ -74,6 +76,11 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
       this.rejectHead = reject;
     });
     this.stopListening = listen(input.signal, this.onCancel);
+  }
+
+  /** The head's headers, parsed on first use (the proxy filters rawHeaders directly). */
+  get headers(): IncomingHttpHeaders {
+    return (this.parsed ??= parseRawHeaders(this.rawHeaders));
   }
 
   private onCancel = (): void => {
@@ -120,7 +127,7 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
       return false;
     }
     this.statusCode = statusCode;
-    this.headers = parseRawHeaders(rawHeaders);
+    this.rawHeaders = rawHeaders;
     this.headSettled = true;
     this.resolveHead({ response: this, target: this.target });
     return true;
