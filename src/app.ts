@@ -14,7 +14,8 @@ import { createAggregateHandler } from './targets/aggregate/index.js';
 import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
 import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
-import { createProxyHandler } from './targets/proxy.js';
+import { createProxyHandler, type HeaderHook } from './targets/proxy.js';
+import { isHeadersOnly } from './plugins/define.js';
 import { proxyPlan, type ProxyOptions, type ProxyPlan } from './targets/proxy-plan.js';
 import { FastLane, laneClosedBy, laneTakes } from './fast-lane/fast-lane.js';
 import { createWebSocketHandler } from './targets/websocket/index.js';
@@ -161,9 +162,10 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       handler = createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall });
     } else {
       const service = services.get(route.upstream!.service)!;
-      const options: ProxyOptions = { untrustedClients, observer, direct: !hooks.onSend?.length && !observe.onSend };
-      const plan = proxyPlan(route, service, options);
-      handler = proxyOrWebSocket(route, service, options, plan, settings.logging.accessLog);
+      const sendHooks = (hooks.onSend ?? []) as HeaderHook[];
+      const direct = !observe.onSend && sendHooks.every(isHeadersOnly);
+      const plan = proxyPlan(route, service, { untrustedClients, observer, direct });
+      handler = proxyOrWebSocket(route, service, { untrustedClients, observer, direct }, plan, direct ? sendHooks : [], settings.logging.accessLog);
       if (fastLane && laneTakes(route, active.length, plan)) fastLane.add(route.id, plan);
     }
     app.route({
@@ -180,8 +182,8 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
 }
 
 /** The proxy handler, behind the WebSocket handler when the route upgrades (`upstream.websocket`). */
-function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions, plan: ProxyPlan, accessLog: boolean) {
-  const plain = createProxyHandler(route, plan);
+function proxyOrWebSocket(route: RouteEntry, service: UpstreamService, options: ProxyOptions, plan: ProxyPlan, headerHooks: readonly HeaderHook[], accessLog: boolean) {
+  const plain = createProxyHandler(route, plan, headerHooks);
   return route.upstream!.websocket ? createWebSocketHandler(route, service, { ...options, plain, accessLog }) : plain;
 }
 

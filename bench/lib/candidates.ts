@@ -12,7 +12,7 @@ import { authScenario } from '../auth-scenario.js';
 import { aggregateScenario } from '../aggregate-scenario.js';
 import { startGateway, ROOT } from './gateway-process.js';
 import { startNginx, NGINX } from './nginx.js';
-import { CORE, start, waitForLine } from './procs.js';
+import { CORE, freePort, hasCommand, start, waitForLine } from './procs.js';
 
 export interface Row {
   readonly name: string;
@@ -64,6 +64,25 @@ async function startJsonChild<T>(script: string, args: string[], core: string | 
   }, script);
   child.stdout!.resume();
   return { child, info };
+}
+
+const REDIS_MISSING = 'no redis-server to start and Redis on 127.0.0.1:6379 does not answer';
+
+/**
+ * The Redis the Redis rows use: the bench's own redis-server (no persistence) on a free port,
+ * pinned to the load core with the upstreams, so its CPU is not taken from the proxy's core;
+ * else the one on 127.0.0.1:6379 (unpinned: the rows then share the proxy's core with it).
+ */
+async function benchRedis(): Promise<{ port: number } | undefined> {
+  if (hasCommand('redis-server')) {
+    const port = await freePort();
+    start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { core: CORE.load, stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (await redisAnswers(port)) return { port };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return (await redisAnswers(6379)) ? { port: 6379 } : undefined;
 }
 
 export function redisAnswers(port = 6379): Promise<boolean> {
@@ -137,9 +156,11 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
     }
   }
 
-  const redisUp = await redisAnswers();
+  const needsRedis = want(ROW.full) || want(ROW.rlRedis);
+  const redis = needsRedis ? await benchRedis() : undefined;
+  const redisUp = redis !== undefined;
   if (want(ROW.full)) {
-    if (!redisUp) skipped.push({ name: ROW.full, reason: 'Redis on 127.0.0.1:6379 does not answer' });
+    if (!redisUp) skipped.push({ name: ROW.full, reason: REDIS_MISSING });
     else {
       const secret = /"secret":"([^"]+)"/.exec(auth.files['routes.d/bench-auth.yaml']!)![1]!;
       const hs = auth.rows.find((r) => r.path === '/jwt-hs256')!.headers;
@@ -151,7 +172,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
       const gw = await gatehouse(
         dir,
         'full',
-        `logging: { level: info, accessLog: true }\nredis: { url: "redis://127.0.0.1:6379", keyPrefix: "gatehouse-bench-${process.pid}-full:", commandTimeout: 200ms }\n`,
+        `logging: { level: info, accessLog: true }\nredis: { url: "redis://127.0.0.1:${redis!.port}", keyPrefix: "gatehouse-bench-${process.pid}-full:", commandTimeout: 200ms }\n`,
         { 'routes.d/full.yaml': routes },
         true,
       );
@@ -181,14 +202,14 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
     const name = store === 'memory' ? ROW.rlMemory : ROW.rlRedis;
     if (!want(name)) continue;
     if (store === 'redis' && !redisUp) {
-      skipped.push({ name, reason: 'Redis on 127.0.0.1:6379 does not answer' });
+      skipped.push({ name, reason: REDIS_MISSING });
       continue;
     }
-    const redis = store === 'redis' ? `redis: { url: "redis://127.0.0.1:6379", keyPrefix: "gatehouse-bench-${process.pid}-rl:", commandTimeout: 200ms }\n` : '';
+    const redisSettings = store === 'redis' ? `redis: { url: "redis://127.0.0.1:${redis!.port}", keyPrefix: "gatehouse-bench-${process.pid}-rl:", commandTimeout: 200ms }\n` : '';
     const routes =
       `services:\n  svc: { discovery: { static: ["${origin}"] } }\n` +
       `routes:\n  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: 100000000, window: 1h, by: route }\n`;
-    const gw = await gatehouse(dir, `rl-${store}`, QUIET + redis, { 'routes.d/rl.yaml': routes });
+    const gw = await gatehouse(dir, `rl-${store}`, QUIET + redisSettings, { 'routes.d/rl.yaml': routes });
     rows.push({ name, url: url(gw.port, '/api/x'), headers: {}, pid: gw.pid });
   }
   return { rows, skipped, dir, upstreamPorts: ports };

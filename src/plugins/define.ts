@@ -68,6 +68,23 @@ export interface PluginDefinition<S extends TSchema = TSchema> {
 
 const BRAND = Symbol.for('gatehouse.plugin');
 
+const HEADERS_ONLY = new WeakSet<object>();
+
+/**
+ * Marks an onSend hook that only sets response headers and returns the payload it was given.
+ * A proxy route whose onSend hooks are all marked streams the upstream body straight into the
+ * response (no Fastify send in between): the proxy runs the marked hooks on the answer's head,
+ * after the upstream's headers are set, just as Fastify would.
+ */
+export function headersOnly<F extends onSendAsyncHookHandler>(hook: F): F {
+  HEADERS_ONLY.add(hook);
+  return hook;
+}
+
+export function isHeadersOnly(hook: unknown): boolean {
+  return typeof hook === 'function' && HEADERS_ONLY.has(hook);
+}
+
 /** Declares a plugin. The returned object is what a file in `plugins/` exports by default. */
 export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
   if (!definition || typeof definition.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(definition.name)) {

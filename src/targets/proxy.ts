@@ -1,4 +1,5 @@
 /** The proxy target: forwards the request to a target the service's balancer picks, streaming both ways. */
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RouteEntry } from '../config/snapshot.js';
@@ -15,8 +16,14 @@ import { outgoingBody, type OutgoingBody } from './outgoing-body.js';
 
 export type { ProxyOptions } from './proxy-plan.js';
 
-/** The Fastify handler of a proxy route, proxying through its plan (proxy-plan.ts). */
-export function createProxyHandler(route: RouteEntry, plan: ProxyPlan): RouteHandlerMethod {
+/** An onSend hook marked headersOnly (plugins/define.ts): run on a direct answer's head. */
+export type HeaderHook = (request: FastifyRequest, reply: FastifyReply, payload: unknown) => Promise<unknown>;
+
+/**
+ * The Fastify handler of a proxy route, proxying through its plan (proxy-plan.ts). On a direct
+ * plan, `headerHooks` are the route's onSend hooks (all headers-only), run on each answer's head.
+ */
+export function createProxyHandler(route: RouteEntry, plan: ProxyPlan, headerHooks: readonly HeaderHook[] = []): RouteHandlerMethod {
   const { buildPath, filterResponse, filterRawResponse, replaceError, policy, forwarding, call } = plan;
   const fallback = createFallback(route.fallback);
 
@@ -78,7 +85,20 @@ export function createProxyHandler(route: RouteEntry, plan: ProxyPlan): RouteHan
       return sendUpstreamErrorProblem(request, reply, res.statusCode, filterResponse(res.headers));
     }
     if (res instanceof StreamedAnswer) {
-      const head = directHead(filterRawResponse(res.rawHeaders), reply.getHeaders(), request.id);
+      let head;
+      if (headerHooks.length === 0) head = directHead(filterRawResponse(res.rawHeaders), reply.getHeaders(), request.id);
+      else {
+        // As Fastify would: the upstream's headers on the reply, then the hooks, then the head as they left it.
+        reply.headers(filterRawResponse(res.rawHeaders));
+        reply.header('x-request-id', request.id);
+        try {
+          for (const hook of headerHooks) await hook(request, reply, undefined);
+        } catch (err) {
+          res.discard();
+          throw err;
+        }
+        head = reply.getHeaders() as OutgoingHttpHeaders;
+      }
       reply.hijack(); // onResponse hooks still run when the response finishes
       reply.raw.writeHead(res.statusCode, head);
       res.writeTo(reply.raw, stateOf(request));

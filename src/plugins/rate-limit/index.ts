@@ -8,7 +8,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from '../../errors.js';
 import { redisErrors } from '../../observability/metrics.js';
-import { definePlugin } from '../define.js';
+import { definePlugin, headersOnly } from '../define.js';
 import { compileKey } from './limit-key.js';
 import { memoryStore } from './memory-store.js';
 import { redisStore } from './redis-store.js';
@@ -67,11 +67,11 @@ export default definePlugin({
         }
       },
       // The upstream's own RateLimit-* headers never replace the gateway's.
-      async onSend(request, reply, payload) {
+      onSend: headersOnly(async (request, reply, payload) => {
         const v = verdicts.get(request);
         if (v) setHeaders(reply, v);
         return payload;
-      },
+      }),
     };
   },
 });

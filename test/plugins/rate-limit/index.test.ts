@@ -198,3 +198,25 @@ test('concurrent requests never pass above the limit', async (t) => {
   assert.equal(statuses.filter((s) => s === 429).length, 30);
   assert.equal(origin.seen.length, 10);
 });
+
+test("the upstream's own RateLimit-* headers never replace the gateway's; its other headers and body stream through", async (t) => {
+  const origin = await startOrigin((_req, res) => {
+    res.setHeader('ratelimit-limit', '999');
+    res.setHeader('ratelimit-remaining', '998');
+    res.setHeader('x-upstream', 'kept');
+    res.write('part one, ');
+    setTimeout(() => res.end('part two'), 5);
+  });
+  t.after(() => origin.close());
+  const gw = await startGateway({
+    'routes.d/a.yaml': routeFile([origin.url], `  - id: upstream-headers\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: 5, window: 1h }\n`),
+  });
+  t.after(() => gw.close());
+  const r = await get(`${gw.url}/api/x`);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['ratelimit-limit'], '5');
+  assert.equal(r.headers['ratelimit-remaining'], '4');
+  assert.equal(r.headers['x-upstream'], 'kept');
+  assert.match(String(r.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  assert.equal(r.text, 'part one, part two');
+});
