@@ -22,7 +22,12 @@ export function grpcClientFor(target: UpstreamTarget, service: ServiceEntry): gr
   return target.resource(CLIENT, () => {
     const u = new URL(target.url);
     const port = u.port || (isTlsTarget(target.url) ? '443' : '80');
-    const options: grpc.ClientOptions = {};
+    const options: grpc.ClientOptions = {
+      // Per-call bookkeeping the gateway does not use: channelz stats, and grpc-js's own retry
+      // layer (the gateway retries a call that found no connection itself, on another target).
+      'grpc.enable_channelz': 0,
+      'grpc.enable_retries': 0,
+    };
     if (service.tlsMaterial?.servername) options['grpc.ssl_target_name_override'] = service.tlsMaterial.servername;
     const client = new grpc.Client(`${u.hostname}:${port}`, credentialsFor(target.url, service), options);
     return { value: client, close: () => client.close() };
