@@ -1,7 +1,7 @@
 /** The public API of the `gatehouse` package: what custom plugins and embedders import. */
 export { Type } from '@sinclair/typebox';
 export type { Static, StaticDecode, TSchema } from '@sinclair/typebox';
-export { definePlugin } from './plugins/define.js';
+export { definePlugin, headersOnly } from './plugins/define.js';
 export type { PluginContext, PluginDefinition, PluginHooks, PluginRouteInfo } from './plugins/define.js';
 export type { SharedRedis, RedisOnError } from './redis/shared-redis.js';
 export { RedisUnavailableError } from './redis/shared-redis.js';

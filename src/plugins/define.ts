@@ -68,7 +68,8 @@ export interface PluginDefinition<S extends TSchema = TSchema> {
 
 const BRAND = Symbol.for('gatehouse.plugin');
 
-const HEADERS_ONLY = new WeakSet<object>();
+/** A symbol in the global registry: recognised across copies of this module (a plugin importing the package build). */
+const HEADERS_ONLY = Symbol.for('gatehouse.headersOnly');
 
 /**
  * Marks an onSend hook that only sets response headers and returns the payload it was given.
@@ -77,12 +78,12 @@ const HEADERS_ONLY = new WeakSet<object>();
  * after the upstream's headers are set, just as Fastify would.
  */
 export function headersOnly<F extends onSendAsyncHookHandler>(hook: F): F {
-  HEADERS_ONLY.add(hook);
+  (hook as F & { [HEADERS_ONLY]?: true })[HEADERS_ONLY] = true;
   return hook;
 }
 
 export function isHeadersOnly(hook: unknown): boolean {
-  return typeof hook === 'function' && HEADERS_ONLY.has(hook);
+  return typeof hook === 'function' && (hook as { [HEADERS_ONLY]?: true })[HEADERS_ONLY] === true;
 }
 
 /** Declares a plugin. The returned object is what a file in `plugins/` exports by default. */
