@@ -3,7 +3,9 @@
  * milliseconds; wrk2 is not packaged). Requests are sent on a fixed schedule (checked every
  * millisecond, so the loop does not spin on the core it shares with the upstream) over a pool
  * of keep-alive connections, whether or not earlier ones have answered; each latency counts
- * from the moment the request was handed to undici. Run as its own (pinned) process:
+ * from the moment the request was handed to undici. The first WARMUP_S seconds run at the same
+ * rate but are not counted: this process's own JIT and connection setup would otherwise land
+ * in every row's tail. Run as its own (pinned) process:
  *   node --import tsx bench/lib/fixed-rate.ts URL RATE SECONDS CONNECTIONS [HEADERS_JSON]
  * prints {"requests","failed","p50ms","p99ms","p999ms","rps"}.
  */
@@ -16,7 +18,9 @@ const seconds = Number(secondsArg);
 const pool = new Pool(u.origin, { connections: Number(connArg ?? 16), pipelining: 1 });
 const headers = headersArg ? (JSON.parse(headersArg) as Record<string, string>) : {};
 const path = u.pathname + u.search;
-const total = Math.max(1, Math.round(rate * seconds));
+const WARMUP_S = 1;
+const warm = Math.round(rate * WARMUP_S);
+const total = warm + Math.max(1, Math.round(rate * seconds));
 const latencies = new Float64Array(total);
 let done = 0;
 let failed = 0;
@@ -30,11 +34,11 @@ await new Promise<void>((resolve) => {
     pool.request({ method: 'GET', path, headers }).then(
       async (res) => {
         await res.body.dump();
-        if (res.statusCode >= 400) failed++;
+        if (res.statusCode >= 400 && i >= warm) failed++;
         latencies[i] = Number(process.hrtime.bigint() - sentAt) / 1e6;
       },
       () => {
-        failed++;
+        if (i >= warm) failed++;
         latencies[i] = Number(process.hrtime.bigint() - sentAt) / 1e6;
       },
     ).finally(() => {
@@ -47,11 +51,11 @@ await new Promise<void>((resolve) => {
     if (sent < total) setTimeout(tick, 1);
   };
   tick();
-  setTimeout(() => resolve(), seconds * 1000 + 10_000).unref();
+  setTimeout(() => resolve(), (seconds + WARMUP_S) * 1000 + 10_000).unref();
 });
-const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+const elapsed = Number(process.hrtime.bigint() - t0) / 1e9 - WARMUP_S;
 await pool.close().catch(() => undefined);
-const sorted = Array.from(latencies.subarray(0, total)).sort((a, b) => a - b);
+const sorted = Array.from(latencies.subarray(warm, total)).sort((a, b) => a - b);
 const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 1000) / 1000;
-process.stdout.write(`${JSON.stringify({ requests: done, failed, rps: Math.round(done / elapsed), p50ms: pct(0.5), p99ms: pct(0.99), p999ms: pct(0.999) })}\n`);
+process.stdout.write(`${JSON.stringify({ requests: done - warm, failed, rps: Math.round(done / elapsed), p50ms: pct(0.5), p99ms: pct(0.99), p999ms: pct(0.999) })}\n`);
 process.exit(0);
