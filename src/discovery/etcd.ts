@@ -4,13 +4,16 @@
  * from the revision it read; when the watch breaks it lists and watches again (with backoff).
  * While etcd is unreachable the last good target list stays.
  */
-import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue, type Watcher } from 'etcd3';
+import type { IKeyValue, Watcher } from 'etcd3';
+import { lazyModule } from '../lazy-module.js';
 import type { TargetSpec } from '../config/snapshot.js';
 import { announcer } from './announce.js';
 import { silentDiscoveryLogger, type DiscoveryLogger } from './log.js';
 import type { DiscoveryProvider } from './provider.js';
 import { parseTargetValue } from './target-value.js';
+
+const etcd3 = lazyModule<typeof import('etcd3')>('etcd3');
+const cockatiel = lazyModule<typeof import('cockatiel')>('cockatiel');
 
 export interface EtcdDiscoveryOptions {
   readonly endpoints: readonly string[];
@@ -27,6 +30,8 @@ const ENDPOINT_PAUSE = 1000;
 export function etcdDiscovery(options: EtcdDiscoveryOptions, protocol: string, logger: DiscoveryLogger = silentDiscoveryLogger): DiscoveryProvider {
   return {
     watch(onTargets) {
+      const { Etcd3, isRecoverableError } = etcd3();
+      const { circuitBreaker, ConsecutiveBreaker, handleWhen } = cockatiel();
       const client = new Etcd3({
         hosts: [...options.endpoints],
         dialTimeout: 2000,

@@ -1,5 +1,8 @@
 /** An ioredis client (single node or cluster) for discovery, from gatehouse.yaml's `redis` settings. */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { lazyModule } from '../lazy-module.js';
+
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
 
 export type RedisClient = Redis | Cluster;
 
@@ -16,6 +19,7 @@ export interface RedisConnectOptions {
 const MIN_COMMAND_TIMEOUT = 1000;
 
 export function connectRedis(options: RedisConnectOptions): RedisClient {
+  const { Cluster, Redis } = ioredis();
   const common: RedisOptions = {
     commandTimeout: Math.max(options.commandTimeout ?? 0, MIN_COMMAND_TIMEOUT),
     enableOfflineQueue: options.offlineQueue ?? false,

@@ -4,14 +4,19 @@
  * through untouched; with it on, each request gets a server span (child of the client's
  * `traceparent`) and each upstream call a client span whose id goes upstream as the new parent.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Context, Span, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { lazyModule } from '../lazy-module.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerRequest } from '../request-state.js';
 import type { Settings } from '../config/schema.js';
+
+// Loaded only when tracing is enabled.
+const otelApi = lazyModule<typeof import('@opentelemetry/api')>('@opentelemetry/api');
+const otelCore = lazyModule<typeof import('@opentelemetry/core')>('@opentelemetry/core');
+const otlpHttp = lazyModule<typeof import('@opentelemetry/exporter-trace-otlp-http')>('@opentelemetry/exporter-trace-otlp-http');
+const otelResources = lazyModule<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
+const otelSdk = lazyModule<typeof import('@opentelemetry/sdk-trace-base')>('@opentelemetry/sdk-trace-base');
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -43,6 +48,11 @@ export interface RequestTracer {
 
 export function createTracer(config: Settings['tracing']): RequestTracer | undefined {
   if (!config.enabled) return undefined;
+  const { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = otelApi();
+  const { W3CTraceContextPropagator } = otelCore();
+  const { OTLPTraceExporter } = otlpHttp();
+  const { resourceFromAttributes } = otelResources();
+  const { BasicTracerProvider, BatchSpanProcessor } = otelSdk();
   const processors: SpanProcessor[] = [];
   if (config.otlp) {
     processors.push(

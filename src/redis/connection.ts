@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { lazyModule } from '../lazy-module.js';
 import type { Settings } from '../config/schema.js';
 import { RedisUnavailableError, type SharedRedis } from './shared-redis.js';
 
@@ -30,7 +31,10 @@ function parseHostPort(hp: string): { host: string; port: number } {
   return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
 }
 
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
+
 function createClient(settings: RedisSettings): Redis | Cluster {
+  const { Cluster, Redis } = ioredis();
   const common = {
     commandTimeout: settings.commandTimeout,
     connectTimeout: Math.max(1000, settings.commandTimeout),

@@ -1,7 +1,8 @@
 /** `validate`: checks query, params, headers and JSON body against JSON Schema or an OpenAPI 3 operation; 400 listing every violation. */
 import { Readable } from 'node:stream';
-import { Ajv, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ValidateFunction } from 'ajv';
+import type addFormatsModule from 'ajv-formats';
+import { lazyModule } from '../../lazy-module.js';
 import type { FastifyRequest } from 'fastify';
 import { GatewayError, sendProblem } from '../../errors.js';
 import { definePlugin } from '../define.js';
@@ -12,7 +13,13 @@ import { ValidateConfig } from './schema.js';
 import { fromAjv, type Part, type Violation } from './violations.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable may sit on .default.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+// Loaded when a route first uses `validate`, not at startup.
+const ajvModule = lazyModule<typeof import('ajv')>('ajv');
+const formatsModule = lazyModule<typeof addFormatsModule>('ajv-formats');
+const addFormats = (ajv: Ajv): Ajv => {
+  const m = formatsModule();
+  return (((m as unknown as { default?: unknown }).default ?? m) as (a: Ajv) => Ajv)(ajv);
+};
 
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
 
@@ -37,7 +44,7 @@ function lowerHeaderSchema(schema: Schema): Schema {
 
 function makeAjv(coerce: boolean, api: OpenApiDoc | undefined): Ajv {
   // strict: false lets OpenAPI's extra keywords (example, xml, discriminator...) through.
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: coerce ? 'array' : false, validateSchema: api === undefined });
+  const ajv = new (ajvModule().Ajv)({ allErrors: true, strict: false, coerceTypes: coerce ? 'array' : false, validateSchema: api === undefined });
   addFormats(ajv);
   if (api) ajv.addSchema(api.doc, api.id);
   return ajv;
