@@ -31,12 +31,19 @@ export type CallSignal = CancelSignal | AbortSignal;
 
 /** Calls `listener` once when `signal` fires; returns the function that stops listening. */
 export function listen(signal: CallSignal, listener: () => void): () => void {
-  if ('addEventListener' in signal) {
-    signal.addEventListener('abort', listener, { once: true });
-    return () => signal.removeEventListener('abort', listener);
-  }
-  signal.once('abort', listener);
-  return () => signal.removeListener('abort', listener);
+  onAbort(signal, listener);
+  return () => offAbort(signal, listener);
+}
+
+/** `listener` runs once when `signal` fires (undo with offAbort): no closure made. */
+export function onAbort(signal: CallSignal, listener: () => void): void {
+  if ('addEventListener' in signal) signal.addEventListener('abort', listener, { once: true });
+  else signal.once('abort', listener);
+}
+
+export function offAbort(signal: CallSignal, listener: () => void): void {
+  if ('removeEventListener' in signal) signal.removeEventListener('abort', listener);
+  else signal.removeListener('abort', listener);
 }
 
 /** Resolves after `ms`, or rejects as soon as `signal` fires. */

@@ -66,23 +66,34 @@ export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly 
   const drop = responseDropList(keep, hide);
   return (raw) => {
     let named: Set<string> | undefined;
-    const out: Record<string, string | string[]> = {};
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!.toString('latin1').toLowerCase();
+    const out = collectRawHeaders(raw, (name, value) => {
       if (name === 'connection') {
-        const tokens = connectionTokens(raw[i + 1]!.toString('latin1'));
+        const tokens = connectionTokens(value.toString('latin1'));
         if (tokens) for (const t of tokens) (named ??= new Set()).add(t);
       }
-      if (drop.has(name)) continue;
-      const value = raw[i + 1]!.toString('latin1');
-      const prior = out[name];
-      if (prior === undefined) out[name] = value;
-      else if (Array.isArray(prior)) prior.push(value);
-      else out[name] = [prior, value];
-    }
+      return drop.has(name);
+    });
     if (named) for (const name of named) delete out[name];
     return out;
   };
+}
+
+/**
+ * undici's raw header list (name, value, name, value... as bytes) as an object: names
+ * lower-cased, repeated names (Set-Cookie) as arrays, those `skip` says so left out.
+ */
+export function collectRawHeaders(raw: readonly Buffer[], skip?: (name: string, value: Buffer) => boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    if (skip?.(name, raw[i + 1]!)) continue;
+    const value = raw[i + 1]!.toString('latin1');
+    const prior = out[name];
+    if (prior === undefined) out[name] = value;
+    else if (Array.isArray(prior)) prior.push(value);
+    else out[name] = [prior, value];
+  }
+  return out;
 }
 
 /**

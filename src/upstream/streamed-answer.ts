@@ -9,7 +9,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { RequestState } from '../request-state.js';
 import { badStatus, tryFailure, validStatus, type CallResult, type CallTimeouts, type TargetCall, type UpstreamAnswer, type CallInput } from './call.js';
-import { listen } from './client-gone.js';
+import { offAbort, onAbort } from './client-gone.js';
+import { collectRawHeaders } from './hop-by-hop.js';
 import type { UpstreamTarget } from './target.js';
 
 /** Body bytes held before the client's response takes them (one socket read, at most). */
@@ -28,16 +29,7 @@ export interface BodySink {
 
 /** Header names and values from undici's raw list; repeated names (Set-Cookie) become arrays. */
 export function parseRawHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
-    const value = raw[i + 1]!.toString('latin1');
-    const prior = out[name];
-    if (prior === undefined) out[name] = value;
-    else if (Array.isArray(prior)) prior.push(value);
-    else out[name] = [prior, value];
-  }
-  return out;
+  return collectRawHeaders(raw);
 }
 
 export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandler {
@@ -64,7 +56,6 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
   private sink: BodySink | undefined;
   private dropping = false;
   private state: RequestState | undefined;
-  private readonly stopListening: () => void;
 
   constructor(
     private readonly service: string,
@@ -75,7 +66,7 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
       this.resolveHead = resolve;
       this.rejectHead = reject;
     });
-    this.stopListening = listen(input.signal, this.onCancel);
+    onAbort(input.signal, this.onCancel);
   }
 
   /** The head's headers, parsed on first use (the proxy filters rawHeaders directly). */
@@ -107,7 +98,7 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
     if (this.finished) return;
     this.finished = true;
     this.target.inflight--;
-    this.stopListening();
+    offAbort(this.input.signal, this.onCancel);
     if (this.state && this.bodyError === undefined) this.state.bytes = this.bytes;
   }
 

@@ -25,26 +25,29 @@ export function outcomeOfFailure(err: unknown): UpstreamOutcome {
 }
 
 export function withObservation<A extends UpstreamAnswer>(service: string, observer: UpstreamObserver, call: TargetCall<A>): TargetCall<A> {
-  return async (target, input) => {
+  // A then-chain, not an async function: one promise less per try on the hot path.
+  return (target, input) => {
     const began = performance.now();
     const span = observer.start(input.request, service, target.url, input.headers as Record<string, string | string[]>);
-    try {
-      const result = await call(target, input);
-      const ms = performance.now() - began;
-      const status = result.response.statusCode;
-      target.observe(ms, status < 500);
-      stateOf(input.request).upstreamMs = ms;
-      span.end(outcomeOfStatus(status), status);
-      return result;
-    } catch (err) {
-      const ms = performance.now() - began;
-      const e = err instanceof UpstreamError ? err : undefined;
-      // Not the target's fault: the client's own request, the client leaving, or a pooled
-      // connection the upstream had closed on the first try (retried on a fresh one).
-      const blameless = e?.kind === 'request' || e?.kind === 'client-gone' || (e?.dropped === true && input.tried.size <= 1);
-      if (!blameless) target.observe(ms, false);
-      span.end(outcomeOfFailure(err));
-      throw err;
-    }
+    return call(target, input).then(
+      (result) => {
+        const ms = performance.now() - began;
+        const status = result.response.statusCode;
+        target.observe(ms, status < 500);
+        stateOf(input.request).upstreamMs = ms;
+        span.end(outcomeOfStatus(status), status);
+        return result;
+      },
+      (err: unknown) => {
+        const ms = performance.now() - began;
+        const e = err instanceof UpstreamError ? err : undefined;
+        // Not the target's fault: the client's own request, the client leaving, or a pooled
+        // connection the upstream had closed on the first try (retried on a fresh one).
+        const blameless = e?.kind === 'request' || e?.kind === 'client-gone' || (e?.dropped === true && input.tried.size <= 1);
+        if (!blameless) target.observe(ms, false);
+        span.end(outcomeOfFailure(err));
+        throw err;
+      },
+    );
   };
 }
