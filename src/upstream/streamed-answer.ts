@@ -54,6 +54,7 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
   private held: Buffer[] | undefined;
   private heldBytes = 0;
   private sink: BodySink | undefined;
+  private collector: { limit: number; chunks: Buffer[]; resolve: (body: Buffer) => void; reject: (err: unknown) => void; tooBig: () => Error } | undefined;
   private dropping = false;
   private state: RequestState | undefined;
 
@@ -126,6 +127,10 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
 
   onData(chunk: Buffer): boolean {
     this.bytes += chunk.length;
+    if (this.collector) {
+      this.collect1(chunk);
+      return true;
+    }
     if (this.sink) {
       if (this.sink.write(chunk)) return true;
       this.paused = true;
@@ -147,6 +152,8 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
     this.ended = true;
     this.finish();
     this.sink?.end();
+    const c = this.collector;
+    if (c) c.resolve(c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks));
   }
 
   onError(err: Error): void {
@@ -161,6 +168,39 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
     this.finish();
     // The head is out: the client's response can only be cut short.
     if (this.sink && !this.sink.destroyed) this.sink.destroy(err);
+    this.collector?.reject(err);
+  }
+
+  private collect1(chunk: Buffer): void {
+    const c = this.collector!;
+    c.chunks.push(chunk);
+    if (this.bytes <= c.limit) return;
+    this.collector = undefined;
+    this.dropping = true;
+    c.reject(c.tooBig());
+    this.abortFn?.(new Error('body over the limit'));
+  }
+
+  /**
+   * The whole body, read into memory up to `limit` bytes (an aggregate's part); beyond that it
+   * rejects with `tooBig()` and the connection is closed. A body that breaks off rejects with
+   * undici's error.
+   */
+  collect(limit: number, tooBig: () => Error): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const held = this.held ?? [];
+      this.held = undefined;
+      if (this.bytes > limit) {
+        this.dropping = true;
+        reject(tooBig());
+        if (!this.finished) this.abortFn?.(new Error('body over the limit'));
+        return;
+      }
+      if (this.bodyError) return reject(this.bodyError);
+      if (this.ended) return resolve(held.length === 1 ? held[0]! : Buffer.concat(held));
+      this.collector = { limit, chunks: held, resolve, reject, tooBig };
+      this.resumeUpstream();
+    });
   }
 
   /**

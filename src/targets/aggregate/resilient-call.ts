@@ -4,25 +4,27 @@
  * breaker, on a target the balancer picks, retried as the service's policy and budget allow.
  */
 import { withBreaker } from '../../upstream/breaker.js';
-import { poolCall, type ReadableAnswer, type TargetCall, type UpstreamCall } from '../../upstream/call.js';
+import type { TargetCall, UpstreamCall } from '../../upstream/call.js';
+import { GatewayError } from '../../errors.js';
+import { poolStream, type StreamedAnswer } from '../../upstream/streamed-answer.js';
 import { retryPolicy, withRetry } from '../../upstream/retry.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import { withBalancer } from '../../upstream/with-balancer.js';
 import { withObservation } from '../../upstream/with-observation.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
-import { readPart, type BackendCall } from './call.js';
+import { MAX_PART_BYTES, type BackendCall } from './call.js';
 import type { Dispatcher } from 'undici';
 
 export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
   // One composed call per service and backend timeout, made on first use.
-  const chains = new Map<UpstreamService, Map<number, UpstreamCall<ReadableAnswer>>>();
-  const chainFor = (service: UpstreamService, timeout: number): UpstreamCall<ReadableAnswer> => {
+  const chains = new Map<UpstreamService, Map<number, UpstreamCall<StreamedAnswer>>>();
+  const chainFor = (service: UpstreamService, timeout: number): UpstreamCall<StreamedAnswer> => {
     let byTimeout = chains.get(service);
     if (!byTimeout) chains.set(service, (byTimeout = new Map()));
     let call = byTimeout.get(timeout);
     if (!call) {
       const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
-      let attempt: TargetCall<ReadableAnswer> = poolCall(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
+      let attempt: TargetCall<StreamedAnswer> = poolStream(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
       attempt = withObservation(service.name, observer, attempt);
       if (service.config.circuitBreaker) attempt = withBreaker(attempt);
       call = withRetry(retryPolicy(service.config.retry), service.retryBudget, withBalancer(service, attempt));
@@ -43,6 +45,7 @@ export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
       tried: new Set(),
     });
     const res = result.response;
-    return { status: res.statusCode, headers: res.headers, body: await readPart(res.body, service.name), target: result.target.url };
+    const tooBig = () => new GatewayError('BAD_GATEWAY', `service ${service.name} answered more than ${MAX_PART_BYTES} bytes`);
+    return { status: res.statusCode, headers: res.headers, body: await res.collect(MAX_PART_BYTES, tooBig), target: result.target.url };
   };
 }

@@ -3,6 +3,7 @@ import type http from 'node:http';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { closedPort } from '../../helpers/upstream.js';
+import { waitUntil } from '../../helpers/wait-until.js';
 import { aggregateSetup, get, json } from './helpers.js';
 
 type Part = { as: string; service: string; outcome: string; status: number | null };
@@ -260,4 +261,48 @@ test('the client leaving cancels the backend calls', async (t) => {
   ac.abort();
   assert.ok((await pending) instanceof Error);
   await slow.closed;
+});
+
+test('a part over 16 MiB fails as 502 (its connection cut, not read to the end); a part whose body breaks off fails too', async (t) => {
+  let bigCut = false;
+  const { gw } = await aggregateSetup(
+    t,
+    {
+      users: (_q, res) => json(res, { name: 'Ann' }),
+      orders: (q, res) => {
+        if (q.url === '/broken') {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+          res.write('{"partial":');
+          setTimeout(() => res.destroy(), 10);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.on('close', () => (bigCut = !res.writableFinished));
+        const chunk = Buffer.alloc(1024 * 1024, 0x20);
+        let left = 40;
+        const pump = (): void => {
+          while (left > 0) {
+            left--;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+          res.end('{}');
+        };
+        pump();
+      },
+    },
+    `  - id: d
+    match: { path: /d }
+    aggregate:
+      backends:
+        - { service: users, path: /u, as: user }
+        - { service: orders, path: /big, as: big, optional: true }
+        - { service: orders, path: /broken, as: broken, optional: true }
+`,
+  );
+  const r = await get(`${gw.url}/d`);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-gatehouse-completed'], 'false');
+  assert.deepEqual(r.body, { user: { name: 'Ann' }, big: null, broken: null });
+  assert.deepEqual(timing(r.headers['server-timing']), { user: '200', big: '502', broken: '502' });
+  await waitUntil(() => bigCut, 'the oversized part is cut off');
 });
