@@ -164,8 +164,9 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       const service = services.get(route.upstream!.service)!;
       const sendHooks = (hooks.onSend ?? []) as HeaderHook[];
       const direct = !observe.onSend && sendHooks.every(isHeadersOnly);
-      const plan = proxyPlan(route, service, { untrustedClients, observer, direct });
-      handler = proxyOrWebSocket(route, service, { untrustedClients, observer, direct }, plan, direct ? sendHooks : [], settings.logging.accessLog);
+      const options: ProxyOptions = { untrustedClients, observer, direct };
+      const plan = proxyPlan(route, service, options);
+      handler = proxyOrWebSocket(route, service, options, plan, direct ? sendHooks : [], settings.logging.accessLog);
       if (fastLane && laneTakes(route, active.length, plan)) fastLane.add(route.id, plan);
     }
     app.route({

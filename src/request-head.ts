@@ -17,7 +17,18 @@ export type Refusal = { code: 'BAD_REQUEST' | 'URI_TOO_LONG' | 'HEADERS_TOO_LARG
 /** An accepted head: its normalised target, whole (`url`) and as path and query. */
 export type AcceptedHead = { url: string; path: string; query: string };
 
+const CHECKED = Symbol('gatehouse.checkedHead');
+type CheckedRequest = http.IncomingMessage & { [CHECKED]?: Refusal | AcceptedHead };
+
+/**
+ * The outcome for this request, worked out once: the fast lane checks first, and a request it
+ * leaves to Fastify is not checked again in rewriteUrl.
+ */
 export function checkRequestHead(req: http.IncomingMessage): Refusal | AcceptedHead {
+  return ((req as CheckedRequest)[CHECKED] ??= checkHead(req));
+}
+
+function checkHead(req: http.IncomingMessage): Refusal | AcceptedHead {
   const url = req.url ?? '/';
   if (url.length > MAX_URL_LENGTH) return { code: 'URI_TOO_LONG', reason: `the request target is over ${MAX_URL_LENGTH} bytes` };
   // HTTP/2 requests also list their pseudo-headers (:method, :path, ...) in rawHeaders.

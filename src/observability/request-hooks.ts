@@ -13,15 +13,18 @@ export interface ObservabilityHooks {
   onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
 }
 
-/** The request metrics of one answered request (Fastify's onResponse). */
+type RouteCounter = (method: string, status: number, seconds: number) => void;
+const counters = new Map<string, RouteCounter>();
+
+/** The request metrics of one answered request (Fastify's onResponse): the route's counter, found by id. */
 export function countRequest(route: string, method: string, status: number, seconds: number): void {
-  requestsTotal.series(route, methodLabel(method), status).inc();
-  requestDuration.series(route).observe(seconds);
-  if (status === 429) rateLimited.inc({ route });
+  let count = counters.get(route);
+  if (count === undefined) counters.set(route, (count = routeRequestCounter(route)));
+  count(method, status, seconds);
 }
 
-/** countRequest for one route, its series kept once found (the fast lane: no lookup by label values per request). */
-export function routeRequestCounter(route: string): (method: string, status: number, seconds: number) => void {
+/** The request metrics of one route, its series kept once found (the fast lane holds one per route). */
+export function routeRequestCounter(route: string): RouteCounter {
   const duration = requestDuration.series(route);
   const counts = new Map<number, CounterSeries>();
   return (method, status, seconds) => {

@@ -65,14 +65,9 @@ function responseDropList(keep: readonly string[], hide: readonly string[]): Rea
 export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): (raw: readonly Buffer[]) => Record<string, string | string[]> {
   const drop = responseDropList(keep, hide);
   return (raw) => {
-    let named: Set<string> | undefined;
-    const out = collectRawHeaders(raw, (name, value) => {
-      if (name === 'connection') {
-        const tokens = connectionTokens(value.toString('latin1'));
-        if (tokens) for (const t of tokens) (named ??= new Set()).add(t);
-      }
-      return drop.has(name);
-    });
+    const seen: { connection?: string } = {};
+    const out = collectRawHeaders(raw, drop, seen);
+    const named = connectionTokens(seen.connection);
     if (named) for (const name of named) delete out[name];
     return out;
   };
@@ -80,13 +75,18 @@ export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly 
 
 /**
  * undici's raw header list (name, value, name, value... as bytes) as an object: names
- * lower-cased, repeated names (Set-Cookie) as arrays, those `skip` says so left out.
+ * lower-cased, repeated names (Set-Cookie) as arrays, those in `drop` left out. The Connection
+ * header's value (joined when repeated) goes to `seen.connection`, dropped or not.
  */
-export function collectRawHeaders(raw: readonly Buffer[], skip?: (name: string, value: Buffer) => boolean): Record<string, string | string[]> {
+export function collectRawHeaders(raw: readonly Buffer[], drop?: ReadonlySet<string>, seen?: { connection?: string }): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
-    if (skip?.(name, raw[i + 1]!)) continue;
+    if (seen && name === 'connection') {
+      const v = raw[i + 1]!.toString('latin1');
+      seen.connection = seen.connection === undefined ? v : `${seen.connection}, ${v}`;
+    }
+    if (drop?.has(name)) continue;
     const value = raw[i + 1]!.toString('latin1');
     const prior = out[name];
     if (prior === undefined) out[name] = value;
