@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { redisKeyFor, redisStore } from '../../../src/plugins/rate-limit/redis-store.js';
 import type { LimitPolicy } from '../../../src/plugins/rate-limit/store.js';
+import type { SharedRedis } from '../../../src/redis/shared-redis.js';
 import { connectRedis } from '../../../src/redis/connection.js';
 import { silent } from '../../helpers/gateway.js';
 import { startRedis, startRedisCluster } from '../../helpers/redis-server.js';
@@ -47,6 +48,24 @@ test('redis store', async (t) => {
     assert.deepEqual(await store.hit('k'), { allowed: true, remaining: 1, resetMs: W - 400 });
     assert.deepEqual(await store.hit('k'), { allowed: true, remaining: 0, resetMs: W - 400 });
     assert.deepEqual(await store.hit('k'), { allowed: false, remaining: 0, resetMs: W - 400 });
+  });
+
+  await t.test('hits in one turn are one script call that answers each hit as if counted alone', async () => {
+    for (const algorithm of ['fixed-window', 'sliding-window'] as const) {
+      let evals = 0;
+      const counted: SharedRedis = { ...redis, key: redis.key, eval: (script, keys, args) => (evals++, redis.eval(script, keys, args)) };
+      const now = 9 * W + 100;
+      const store = redisStore(counted, `turn-${algorithm}`, { limit: 5, windowMs: W, algorithm }, () => now);
+      const verdicts = await Promise.all(Array.from({ length: 8 }, () => store.hit('k')));
+      assert.equal(evals, 1, `${algorithm}: one call for the burst`);
+      assert.deepEqual(verdicts.map((v) => v.allowed), [true, true, true, true, true, false, false, false], algorithm);
+      assert.deepEqual(verdicts.map((v) => v.remaining), [4, 3, 2, 1, 0, 0, 0, 0], algorithm);
+      // Counted as eight hits: the next one is refused, and the log holds the five accepted.
+      assert.equal((await store.hit('k')).allowed, false, algorithm);
+      assert.equal(evals, 2);
+    }
+    assert.equal(server.cli('zcard', 'gh:{turn-sliding-window:k}:rl-sliding').trim(), '5');
+    assert.equal(server.cli('hget', 'gh:{turn-fixed-window:k}:rl-fixed', 'c').trim(), '9', 'a fixed window counts refused hits too');
   });
 
   await t.test('without a test clock the script uses Redis TIME and the key carries prefix, route and key only', async () => {
