@@ -13,16 +13,23 @@ export interface CancelSignal {
   removeListener(event: 'abort', listener: () => void): unknown;
 }
 
-export class ClientGone extends EventEmitter implements CancelSignal {
+/** A signal and its trigger in one object: fires 'abort' once, with the first reason given. */
+export class Cancellation extends EventEmitter implements CancelSignal {
   aborted = false;
   reason: unknown = undefined;
 
-  /** The default reason is undici's own abort error, so the failure reads as the client's, never the target's. */
-  abort(reason: unknown = new errors.RequestAbortedError('client closed the request')): void {
+  abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
     this.emit('abort');
+  }
+}
+
+export class ClientGone extends Cancellation {
+  /** The default reason is undici's own abort error, so the failure reads as the client's, never the target's. */
+  override abort(reason: unknown = new errors.RequestAbortedError('client closed the request')): void {
+    super.abort(reason);
   }
 }
 

@@ -7,6 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../../errors.js';
+import type { CallSignal } from '../../upstream/client-gone.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
 import { classifyUpstreamError } from '../../upstream/upstream-errors.js';
@@ -20,7 +21,7 @@ export interface BackendRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body?: string | Buffer;
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   /** Limit for the response headers and for each pause of the body (the signal carries the overall limit). */
   readonly timeout: number;
 }
@@ -67,7 +68,7 @@ async function once(service: UpstreamService, target: UpstreamTarget, req: Backe
       path: req.path,
       headers: req.headers,
       body: req.body,
-      signal: req.signal,
+      signal: req.signal as Dispatcher.RequestOptions['signal'],
       headersTimeout: req.timeout,
       bodyTimeout: req.timeout,
     });

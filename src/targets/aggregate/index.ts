@@ -1,9 +1,9 @@
 /** The aggregate target: one request fans out to several services and their answers compose into one. */
-import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { RouteEntry } from '../../config/snapshot.js';
 import { sendProblem } from '../../errors.js';
+import { Cancellation } from '../../upstream/client-gone.js';
 import { requestHeadersToForward } from '../../upstream/hop-by-hop.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import { callBackend, type BackendCall } from './call.js';
@@ -53,9 +53,9 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
   const call = options.call ?? callBackend;
 
   return async function aggregate(request: FastifyRequest, reply: FastifyReply) {
-    const aborter = new AbortController();
+    const aborter = new Cancellation();
     // One listener per running call; a wide fan-out is not a leak.
-    setMaxListeners(plan.backends.length + 10, aborter.signal);
+    aborter.setMaxListeners(plan.backends.length + 10);
     const onClose = () => {
       if (!reply.raw.writableFinished) aborter.abort('client' satisfies AbortReason);
     };
@@ -82,7 +82,7 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
         baseHeaders,
         forwardable: requestHeadersToForward(request.headers, options.untrustedClients),
         clientBody,
-        signal: aborter.signal,
+        signal: aborter,
         onRequiredFailure: (part) => {
           cause = part;
           aborter.abort('cancelled' satisfies AbortReason);
@@ -92,7 +92,7 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
       clearTimeout(deadline);
       reply.raw.off('close', onClose);
     }
-    if (aborter.signal.reason === 'client') return reply;
+    if (aborter.reason === 'client') return reply;
 
     reply.header('server-timing', results.map(timingEntry).join(', '));
     const complete = results.every((r) => r.outcome === 'ok');
