@@ -1,35 +1,64 @@
 /**
  * The process logger: pino JSON lines on stdout, written asynchronously (no sync I/O per
- * request). Lines are gathered up to 4 KiB per write (under load, one write carries many
- * access-log lines) and whatever is gathered goes out within FLUSH_EVERY_MS anyway, and
- * before the process exits.
+ * request). Lines are gathered up to 4 KiB and handed to the destination (sonic-boom) as one
+ * write; whatever is gathered goes out within FLUSH_EVERY_MS anyway, and before the process
+ * exits. Gathering here rather than with sonic-boom's `minLength` matters: sonic-boom measures
+ * its whole pending buffer on every write, which made each access-log line cost ~2 µs more.
  */
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 const BATCH_BYTES = 4096;
 const FLUSH_EVERY_MS = 100;
 
+/** Lines gathered until `limit` characters, then written to `out` in one call. */
+export class LineBatch implements DestinationStream {
+  private lines: string[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly out: { write(text: string): unknown },
+    private readonly limit = BATCH_BYTES,
+  ) {}
+
+  write(line: string): void {
+    this.lines.push(line);
+    this.size += line.length;
+    if (this.size >= this.limit) this.flush();
+  }
+
+  /** Hands whatever is gathered to the destination. */
+  flush(): void {
+    if (this.size === 0) return;
+    const text = this.lines.length === 1 ? this.lines[0]! : this.lines.join('');
+    this.lines = [];
+    this.size = 0;
+    this.out.write(text);
+  }
+}
+
 export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 'info'): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
+  const destination = pino.destination({ dest: 1, sync: false });
+  const batch = new LineBatch(destination);
   let ready = false;
   destination.once('ready', () => (ready = true));
   const flusher = setInterval(() => {
     if (!ready) return;
     try {
-      destination.flush();
+      batch.flush();
     } catch {
       /* stdout is gone */
     }
   }, FLUSH_EVERY_MS);
   flusher.unref();
-  // Whatever is still buffered goes out before the process ends.
+  // Whatever is still gathered goes out before the process ends.
   process.once('exit', () => {
     clearInterval(flusher);
     try {
+      batch.flush();
       destination.flushSync();
     } catch {
       /* not ready yet, or stdout is gone */
     }
   });
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, batch);
 }

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import pino from 'pino';
+import { LineBatch } from '../src/logger.js';
+
+test('lines are gathered up to the limit and written in one call; flush writes the rest, and nothing when empty', () => {
+  const writes: string[] = [];
+  const batch = new LineBatch({ write: (t: string) => writes.push(t) }, 20);
+  batch.write('0123456789\n');
+  assert.deepEqual(writes, []);
+  batch.write('abcdefghij\n');
+  assert.deepEqual(writes, ['0123456789\nabcdefghij\n']);
+  batch.write('tail\n');
+  batch.flush();
+  batch.flush();
+  assert.deepEqual(writes, ['0123456789\nabcdefghij\n', 'tail\n']);
+});
+
+test('pino writes through the batch unchanged', () => {
+  const writes: string[] = [];
+  const batch = new LineBatch({ write: (t: string) => writes.push(t) });
+  const log = pino({ base: { pid: 1 }, timestamp: false }, batch).child({ reqId: 'r1' });
+  log.info({ route: 'a', status: 200 }, 'request');
+  log.warn('second');
+  assert.deepEqual(writes, []);
+  batch.flush();
+  assert.equal(writes.join(''), '{"level":30,"pid":1,"reqId":"r1","route":"a","status":200,"msg":"request"}\n{"level":40,"pid":1,"reqId":"r1","msg":"second"}\n');
+});
+
+test('the process logger writes a line within its flush interval and whatever is left when the process exits', async () => {
+  const script = `
+    import { createLogger } from './src/logger.ts';
+    const log = createLogger('info');
+    log.info('early');
+    setTimeout(() => { process.stderr.write('tick\\n'); setTimeout(() => { log.info('at exit'); process.exit(0); }, 50); }, 300);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let atTick = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', () => (atTick ||= out));
+  await once(child, 'exit');
+  assert.match(atTick, /"msg":"early"/, 'the first line went out before 300 ms, without waiting for 4 KiB');
+  assert.deepEqual(out.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg), ['early', 'at exit']);
+});
