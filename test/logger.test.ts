@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import pino from 'pino';
-import { LineBatch } from '../src/logger.js';
+import { isoTime, LineBatch } from '../src/logger.js';
 
 test('lines are gathered up to the limit and written in one call; flush writes the rest, and nothing when empty', () => {
   const writes: string[] = [];
@@ -44,4 +44,13 @@ test('the process logger writes a line within its flush interval and whatever is
   await once(child, 'exit');
   assert.match(atTick, /"msg":"early"/, 'the first line went out before 300 ms, without waiting for 4 KiB');
   assert.deepEqual(out.trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg), ['early', 'at exit']);
+});
+
+test('the timestamp reads as pino isoTime does', () => {
+  const at = Date.UTC(2026, 11, 2, 6, 45, 1, 7);
+  assert.equal(isoTime(at), ',"time":"2026-12-02T06:45:01.007Z"');
+  assert.equal(isoTime(at), isoTime(at));
+  assert.equal(isoTime(at + 1), ',"time":"2026-12-02T06:45:01.008Z"');
+  // pino's own isoTime has the same shape.
+  assert.equal(pino.stdTimeFunctions.isoTime().replace(/\d/g, '0'), isoTime().replace(/\d/g, '0'));
 });
