@@ -9,7 +9,7 @@
  * a failure while the body streams is never retried.
  */
 import { IDEMPOTENT_METHODS, type RetryConfig } from '../config/schema.js';
-import { UpstreamError, type CallFailureKind, type CallResult, type UpstreamAnswer, type UpstreamCall } from './call.js';
+import { UpstreamError, type CallFailureKind, type CallInput, type CallResult, type UpstreamAnswer, type UpstreamCall } from './call.js';
 import type { RetryBudget } from './retry-budget.js';
 import { waitUnlessCancelled, type CallSignal } from './client-gone.js';
 
@@ -83,18 +83,12 @@ async function wait(ms: number, signal: CallSignal): Promise<void> {
 /** Runs `call` again (on another target when the balancer has one) while the policy and budget allow. */
 export function withRetry<A extends UpstreamAnswer>(policy: RetryPolicy, budget: RetryBudget, call: UpstreamCall<A>): UpstreamCall<A> {
   if (policy.attempts === 0) return call;
-  return async (input) => {
-    budget.recordRequest();
+
+  /** After a first try that failed or answered a retryable status: the retries, as long as they may go. */
+  const retry = async (input: CallInput, first: CallResult<A> | undefined, firstFailure: UpstreamError | undefined): Promise<CallResult<A>> => {
+    let result = first;
+    let failure = firstFailure;
     for (let retryNo = 1; ; retryNo++) {
-      let result: CallResult<A> | undefined;
-      let failure: UpstreamError | undefined;
-      try {
-        result = await call(input);
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        failure = err;
-      }
-      if (result && !policy.on.has(result.response.statusCode)) return result;
       const reason: RetryReason = failure ? failure.kind : result!.response.statusCode;
       if (!mayRetry(policy, input.method, reason, retryNo, input.replayable, failure?.dropped ?? false) || !budget.tryWithdraw()) {
         if (failure) throw failure;
@@ -105,6 +99,27 @@ export function withRetry<A extends UpstreamAnswer>(policy: RetryPolicy, budget:
       const ms = backoffDelay(policy, retryNo);
       if (ms > 0) await wait(ms, input.signal);
       else if (input.signal.aborted) throw new UpstreamError('client-gone', 'BAD_GATEWAY', 'client closed the request');
+      result = undefined;
+      failure = undefined;
+      try {
+        result = await call(input);
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        failure = err;
+      }
+      if (result && !policy.on.has(result.response.statusCode)) return result;
     }
+  };
+
+  // The first try is a then-chain: most requests need no retry, and pay no async frame for it.
+  return (input) => {
+    budget.recordRequest();
+    return call(input).then(
+      (result) => (policy.on.has(result.response.statusCode) ? retry(input, result, undefined) : result),
+      (err: unknown) => {
+        if (!(err instanceof UpstreamError)) throw err;
+        return retry(input, undefined, err);
+      },
+    );
   };
 }
