@@ -82,19 +82,23 @@ export async function runPlan(plan: AggregatePlan, ctx: RunContext): Promise<Par
     const service = ctx.service(b.config.service)!;
     const built = renderPath(b.path, scope);
     if ('missing' in built) return { backend: b, outcome: 'skipped', status: null, ms: 0, detail: `${built.missing} has no value` };
-    const params = new URLSearchParams();
-    for (const [k, t] of b.query) {
-      const v = renderText(t, scope);
-      if (v !== undefined) params.append(k, v);
+    let path = built.path;
+    if (b.query.length > 0) {
+      const params = new URLSearchParams();
+      for (const [k, t] of b.query) {
+        const v = renderText(t, scope);
+        if (v !== undefined) params.append(k, v);
+      }
+      const qs = params.toString();
+      if (qs) path = `${path}${path.includes('?') ? '&' : '?'}${qs}`;
     }
-    const qs = params.toString();
-    const path = qs ? `${built.path}${built.path.includes('?') ? '&' : '?'}${qs}` : built.path;
     const headers: Record<string, string> = {};
     for (const name of b.config.forwardHeaders) {
       const v = ctx.forwardable[name.toLowerCase()];
       if (v !== undefined) headers[name.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     }
-    Object.assign(headers, ctx.baseHeaders, traceHeaders(ctx.request.headers));
+    Object.assign(headers, ctx.baseHeaders);
+    if (ctx.request.headers.traceparent !== undefined) Object.assign(headers, traceHeaders(ctx.request.headers));
     for (const [k, t] of b.headers) {
       const v = renderText(t, scope);
       if (v !== undefined) headers[k] = v;
@@ -148,6 +152,7 @@ export async function runPlan(plan: AggregatePlan, ctx: RunContext): Promise<Par
   const run = (i: number): Promise<PartResult> =>
     (running[i] ??= (async () => {
       const b = plan.backends[i]!;
+      if (b.deps.length === 0) return finish(await callOne(b));
       const deps = await Promise.all(b.deps.map(run));
       const bad = deps.find((d) => d.outcome !== 'ok');
       if (bad) {

@@ -38,7 +38,7 @@ export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
       request,
       method: req.method as Dispatcher.HttpMethod,
       path: req.path,
-      headers: { ...req.headers },
+      headers: req.headers,
       body: req.body,
       replayable: true,
       signal: req.signal,
