@@ -32,11 +32,27 @@ function portOf(log: string, msg: string): number | undefined {
   return undefined;
 }
 
-export async function startGateway(configFile: string, opts: { admin?: boolean; timeoutMs?: number } = {}): Promise<GatewayProcess & { startupMs: number }> {
-  const logFile = path.join(path.dirname(configFile), 'gateway.log');
+export interface StartOptions {
+  admin?: boolean;
+  timeoutMs?: number;
+  /** Where its logs go (default: gateway.log next to the config file). */
+  logFile?: string;
+  /** Added to the environment (e.g. the demo config's ${VAR:-default} values). */
+  env?: Readonly<Record<string, string>>;
+  /** Extra node flags before dist/cli.js. */
+  nodeArgs?: readonly string[];
+}
+
+export async function startGateway(configFile: string, opts: StartOptions = {}): Promise<GatewayProcess & { startupMs: number }> {
+  const logFile = opts.logFile ?? path.join(path.dirname(configFile), 'gateway.log');
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
-  const child = start(process.execPath, [CLI, 'start', '-c', configFile], { core: CORE.proxy, cwd: path.dirname(configFile), stdio: ['ignore', fd, fd], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' } });
+  const child = start(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
+    core: CORE.proxy,
+    cwd: path.dirname(configFile),
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', ...opts.env },
+  });
   closeSync(fd);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
