@@ -1,5 +1,6 @@
 /**
- * A Gatehouse gateway as its own process (`node dist/cli.js start -c FILE`), pinned to the
+ * A Gatehouse gateway as its own process (`node dist/cli.js start -c FILE`, with the node
+ * flags `npm start` and the Docker image pass: src/heap-settings.ts), pinned to the
  * proxy core. Its logs (access log included) go to a file next to the config; the ports come
  * from the "gateway listening" and "admin listening" lines.
  */
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CORE, start } from './procs.js';
+import { STARTUP_FLAGS } from '../../src/heap-settings.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');
@@ -47,7 +49,7 @@ export async function startGateway(configFile: string, opts: StartOptions = {}):
   const logFile = opts.logFile ?? path.join(path.dirname(configFile), 'gateway.log');
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
-  const child = start(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
+  const child = start(process.execPath, [...STARTUP_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
     core: CORE.proxy,
     cwd: path.dirname(configFile),
     stdio: ['ignore', fd, fd],
