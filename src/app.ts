@@ -139,6 +139,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
   const explicitMethods = (path: string) => new Set(snapshot.routes.filter((r) => r.match.path === path).flatMap((r) => r.methods));
   const pluginMethods = new Set<string>();
+  const calls: NonNullable<ProxyOptions['calls']> = new Map();
   const pause = yielder(); // a reload of many routes builds under traffic
   const built: { route: RouteEntry; methods: string[]; constraints: Record<string, unknown>; handler: RouteHandlerMethod; hooks: HookLists; plain: boolean }[] = [];
   for (const route of snapshot.routes) {
@@ -174,7 +175,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       const service = services.get(route.upstream!.service)!;
       const sendHooks = (hooks.onSend ?? []) as HeaderHook[];
       const direct = !observe.onSend && sendHooks.every(isHeadersOnly);
-      const options: ProxyOptions = { untrustedClients, observer, direct };
+      const options: ProxyOptions = { untrustedClients, observer, direct, calls };
       const plan = proxyPlan(route, service, options);
       handler = proxyOrWebSocket(route, service, options, plan, direct ? sendHooks : [], settings.logging.accessLog);
       if (fastLane && laneTakes(route, active.length, plan)) fastLane.add(route.id, plan);
