@@ -4,7 +4,7 @@
  * core 1, when taskset and 2 cores exist), drives each with the same load (wrk, else
  * autocannon), interleaves the rows over rounds, prints one table and writes JSON to
  * bench/results/. Modes: default throughput; --latency (fixed rate); --scale (10,000 routes);
- * --smoke (1 s, 1 round, a few rows; the test suite runs it). See bench/README.md.
+ * --memory (the demo config's RSS over a 30 s run); --smoke (1 s, 1 round, a few rows; the test suite runs it). See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { CLI, ROOT } from './lib/gateway-process.js';
 import { latencyTable, measureLatency, type LatencyResult } from './lib/latency.js';
 import { LOAD_TOOL } from './lib/load.js';
 import { HAS_TASKSET, killAll } from './lib/procs.js';
+import { measureMemory, memoryTable, type MemoryResult } from './lib/memory.js';
 import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
 import { checkTargets, targetLines } from './lib/targets.js';
 import { measureThroughput, throughputTable, type RowResult } from './lib/throughput.js';
@@ -48,7 +49,7 @@ const WS_ROW_NAMES = Object.values(WS_ROWS) as string[];
 
 async function main(): Promise<void> {
   ensureBuilt();
-  const throughputMode = !args.latency && !args.scale;
+  const throughputMode = !args.latency && !args.scale && !args.memory;
   const wanted = new Set(args.only ?? (args.smoke ? SMOKE_ROWS : throughputMode ? ALL_ROWS : [ROW.direct, ROW.undici, ROW.plain, ROW.full]));
   for (const n of wanted) if (!ALL_ROWS.includes(n) && !WS_ROW_NAMES.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${[...ALL_ROWS, ...WS_ROW_NAMES].join(', ')}`);
   // The WebSocket echo rows (bench/lib/websocket.ts) run with the throughput rows, or when --only names one.
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   let rows: RowResult[] | undefined;
   let latency: LatencyResult | undefined;
   let scale: ScaleResult | undefined;
+  let memory: MemoryResult | undefined;
   let tcp: TcpRowResult[] | undefined;
   let websocket: WebSocketResult | undefined;
   const out: string[] = [];
@@ -85,11 +87,15 @@ async function main(): Promise<void> {
       scale = await measureScale(path.join(cands.dir, 'scale'), `http://127.0.0.1:${cands.upstreamPorts[0]}`, { seconds: args.seconds, connections: args.connections, log });
       out.push('Scale (10,000 generated routes):', scaleTable(scale));
     }
+    if (args.memory) {
+      memory = await measureMemory(cands.dir, { seconds: args.memorySeconds, connections: args.connections, log });
+      out.push(`Memory with the demo config (${memory.connections} connections over ${memory.load.length} routes, ${memory.seconds} s):`, memoryTable(memory));
+    }
   } finally {
     killAll();
     await rm(cands.dir, { recursive: true, force: true }).catch(() => undefined);
   }
-  const targets = checkTargets(rows, latency, scale);
+  const targets = checkTargets(rows, latency, scale, memory);
   const measured = targets.filter((t) => t.met !== null);
   if (measured.length) out.push('Targets:', targetLines(measured));
   if (cands.skipped.length) out.push('Skipped:', ...cands.skipped.map((s) => `  ${s.name}: ${s.reason}`));
@@ -102,12 +108,13 @@ async function main(): Promise<void> {
     rows,
     latency,
     scale,
+    memory,
     tcp,
     websocket,
     targets,
     skipped: cands.skipped,
   };
-  const mode = args.smoke ? '-smoke' : args.latency ? '-latency' : args.scale ? '-scale' : '';
+  const mode = args.smoke ? '-smoke' : args.latency ? '-latency' : args.scale ? '-scale' : args.memory ? '-memory' : '';
   const file = args.json ?? path.join(ROOT, 'bench/results', `${started.toISOString().replace(/[:.]/g, '-').slice(0, 19)}${mode}.json`);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);

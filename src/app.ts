@@ -1,15 +1,17 @@
 /** buildApp(snapshot): one Fastify route per config route, its plugin chain as route hooks, its target as handler. */
 import http from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RouteHandlerMethod } from 'fastify';
 import type { Snapshot, RouteEntry } from './config/snapshot.js';
 import { bodyLimitHooks } from './body-limit.js';
 import { ERRORS, GatewayError, sendProblem } from './errors.js';
-import { buildChain } from './plugins/chain.js';
+import { buildChain, type HookLists } from './plugins/chain.js';
 import type { PluginRouteInfo } from './plugins/define.js';
 import type { SharedRedis } from './redis/shared-redis.js';
 import { checkRequestHead, requestIdOf, type Refusal } from './request-head.js';
 import { methodsWithHead, ROUTER_OPTIONS, type RouteTable } from './routing/route-table.js';
 import { yielder } from './yield-to-loop.js';
+import { dispatchHandler, routedBodyLimit, routeRequest } from './table-dispatch.js';
+import { HTTP_METHODS } from './config/schema.js';
 import { createAggregateHandler } from './targets/aggregate/index.js';
 import { resilientBackendCall } from './targets/aggregate/resilient-call.js';
 import { createGrpcHandler } from './targets/grpc/index.js';
@@ -56,6 +58,8 @@ async function dropIngressHeader(request: FastifyRequest): Promise<void> {
 export async function buildApp({ snapshot, services, logger, tracer, redis }: AppOptions): Promise<GatewayApp> {
   const { settings } = snapshot;
   const table = snapshot.table;
+  /** Set when one catch-all route serves every route (table-dispatch.ts). */
+  let dispatchTable: RouteTable<RouteEntry> | undefined;
   const app = Fastify({
     loggerInstance: logger,
     // The real server is owned by server.ts; Fastify only routes.
@@ -72,7 +76,10 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     routerOptions: { ...ROUTER_OPTIONS, constraints: table.constraints.strategies as never },
     rewriteUrl(req) {
       const outcome = checkRequestHead(req);
-      if ('url' in outcome) return outcome.url;
+      if ('url' in outcome) {
+        if (dispatchTable) routeRequest(dispatchTable, req, outcome.url);
+        return outcome.url;
+      }
       (req as MarkedRequest)[BAD_TARGET] = outcome;
       return '/';
     },
@@ -132,12 +139,16 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   const explicitHead = new Set(snapshot.routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
   const explicitMethods = (path: string) => new Set(snapshot.routes.filter((r) => r.match.path === path).flatMap((r) => r.methods));
   const pluginMethods = new Set<string>();
+  const calls: NonNullable<ProxyOptions['calls']> = new Map();
   const pause = yielder(); // a reload of many routes builds under traffic
+  const built: { route: RouteEntry; methods: string[]; constraints: Record<string, unknown>; handler: RouteHandlerMethod; hooks: HookLists; plain: boolean }[] = [];
   for (const route of snapshot.routes) {
     await pause();
     const info: PluginRouteInfo = { id: route.id, path: route.match.path, methods: route.methods, service: route.upstream?.service ?? route.grpcCall?.service };
     const ownLimit = route.routePlugins.some((p) => p.name === 'request-size');
     const { hooks, active, answersMethods } = await buildChain([...snapshot.globalPlugins, ...route.routePlugins], info, logger, serviceNames, redis);
+    // Only the gateway-wide body limit: the route can be served by the catch-all (table-dispatch.ts).
+    const plain = active.length === 0 && answersMethods.length === 0 && !ownLimit && !route.ingress && Object.keys(hooks).length === 0;
     if (!ownLimit) {
       (hooks.onRequest ??= []).unshift(globalLimit.onRequest);
       (hooks.preParsing ??= []).unshift(globalLimit.preParsing);
@@ -156,7 +167,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       methods.push(m);
     }
     const untrustedClients = settings.server.trustProxy === false;
-    let handler;
+    let handler: RouteHandlerMethod;
     if (route.grpcCall) handler = createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!);
     else if (route.aggregatePlan) {
       handler = createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall });
@@ -164,19 +175,36 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
       const service = services.get(route.upstream!.service)!;
       const sendHooks = (hooks.onSend ?? []) as HeaderHook[];
       const direct = !observe.onSend && sendHooks.every(isHeadersOnly);
-      const options: ProxyOptions = { untrustedClients, observer, direct };
+      const options: ProxyOptions = { untrustedClients, observer, direct, calls };
       const plan = proxyPlan(route, service, options);
       handler = proxyOrWebSocket(route, service, options, plan, direct ? sendHooks : [], settings.logging.accessLog);
       if (fastLane && laneTakes(route, active.length, plan)) fastLane.add(route.id, plan);
     }
+    built.push({ route, methods, constraints, handler, hooks, plain });
+  }
+  if (built.length > 0 && built.every((b) => b.plain)) {
+    // No route has hooks of its own: one Fastify route serves them all through the table.
+    dispatchTable = table;
+    const limit = routedBodyLimit(globalLimit);
+    const limitHooks: HookLists = { onRequest: [limit.onRequest], preParsing: [limit.preParsing] };
     app.route({
-      method: methods,
-      url: route.match.path,
-      constraints,
-      config: { routeId: route.id },
-      handler,
-      ...(hooks as Record<string, never>),
+      method: [...HTTP_METHODS],
+      url: '/*',
+      handler: dispatchHandler(new Map(built.map((b) => [b.route.id, b.handler]))),
+      ...(limitHooks as Record<string, never>),
     });
+  } else {
+    for (const { route, methods, constraints, handler, hooks } of built) {
+      await pause();
+      app.route({
+        method: methods,
+        url: route.match.path,
+        constraints,
+        config: { routeId: route.id },
+        handler,
+        ...(hooks as Record<string, never>),
+      });
+    }
   }
   await app.ready();
   return { app, table, chains, fastLane: fastLane && fastLane.size > 0 ? fastLane : undefined };

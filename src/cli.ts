@@ -17,6 +17,7 @@ import { routeList } from './cli/route-list.js';
 import { silentLogger } from './cli/silent-logger.js';
 import { registerArgs } from './cli/register-args.js';
 import { registerTarget, type Registration } from './discovery/register.js';
+import { applyHeapSettings } from './heap-settings.js';
 
 const USAGE = `usage: gatehouse <command> [options]
 
@@ -54,6 +55,7 @@ async function load(opts: LoadOptions): Promise<Awaited<ReturnType<typeof loadCo
 }
 
 async function main(argv: string[]): Promise<void> {
+  applyHeapSettings();
   const [command, ...rest] = argv;
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);

@@ -8,6 +8,10 @@ export interface BenchArgs {
   smoke: boolean;
   latency: boolean;
   scale: boolean;
+  /** The demo config's RSS before and after a run (bench/lib/memory.ts). */
+  memory: boolean;
+  /** How long --memory drives the gateway: --duration when given, else 30 s. */
+  memorySeconds: number;
   /** Row names to run (default: all). */
   only: string[] | undefined;
   json: string | undefined;
@@ -16,7 +20,7 @@ export interface BenchArgs {
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10s] [--rounds 3] [--connections 50] [--only NAME,NAME]
-                        [--smoke] [--latency [--rate N]] [--scale] [--json FILE]`;
+                        [--smoke] [--latency [--rate N]] [--scale] [--memory] [--json FILE]`;
 
 function seconds(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
@@ -35,6 +39,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       smoke: { type: 'boolean', default: false },
       latency: { type: 'boolean', default: false },
       scale: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
       only: { type: 'string' },
       json: { type: 'string' },
       rate: { type: 'string' },
@@ -53,6 +58,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     smoke,
     latency: values.latency,
     scale: values.scale,
+    memory: values.memory,
+    memorySeconds: values.duration ? seconds(values.duration) : 30,
     only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
     json: values.json,
     rate: values.rate ? Number(values.rate) : undefined,

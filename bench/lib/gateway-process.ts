@@ -1,5 +1,6 @@
 /**
- * A Gatehouse gateway as its own process (`node dist/cli.js start -c FILE`), pinned to the
+ * A Gatehouse gateway as its own process (`node dist/cli.js start -c FILE`, with the node
+ * flags `npm start` and the Docker image pass: src/heap-settings.ts), pinned to the
  * proxy core. Its logs (access log included) go to a file next to the config; the ports come
  * from the "gateway listening" and "admin listening" lines.
  */
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CORE, start } from './procs.js';
+import { STARTUP_FLAGS } from '../../src/heap-settings.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');
@@ -32,11 +34,27 @@ function portOf(log: string, msg: string): number | undefined {
   return undefined;
 }
 
-export async function startGateway(configFile: string, opts: { admin?: boolean; timeoutMs?: number } = {}): Promise<GatewayProcess & { startupMs: number }> {
-  const logFile = path.join(path.dirname(configFile), 'gateway.log');
+export interface StartOptions {
+  admin?: boolean;
+  timeoutMs?: number;
+  /** Where its logs go (default: gateway.log next to the config file). */
+  logFile?: string;
+  /** Added to the environment (e.g. the demo config's ${VAR:-default} values). */
+  env?: Readonly<Record<string, string>>;
+  /** Extra node flags before dist/cli.js. */
+  nodeArgs?: readonly string[];
+}
+
+export async function startGateway(configFile: string, opts: StartOptions = {}): Promise<GatewayProcess & { startupMs: number }> {
+  const logFile = opts.logFile ?? path.join(path.dirname(configFile), 'gateway.log');
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
-  const child = start(process.execPath, [CLI, 'start', '-c', configFile], { core: CORE.proxy, cwd: path.dirname(configFile), stdio: ['ignore', fd, fd], env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info' } });
+  const child = start(process.execPath, [...STARTUP_FLAGS, ...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
+    core: CORE.proxy,
+    cwd: path.dirname(configFile),
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', ...opts.env },
+  });
   closeSync(fd);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {

@@ -1,6 +1,7 @@
 /** One structured line per request, with secrets left out: headers are never logged, named query values are redacted. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestState } from '../request-state.js';
+import { routeIdOf } from '../table-dispatch.js';
 
 export function redactQuery(url: string, names: ReadonlySet<string>): string {
   const q = url.indexOf('?');
@@ -53,7 +54,7 @@ export function accessLogEntry(served: ServedRequest, redact: ReadonlySet<string
 export function accessLogLine(request: FastifyRequest, reply: FastifyReply, redact: ReadonlySet<string>): Record<string, unknown> {
   return accessLogEntry(
     {
-      routeId: request.routeOptions.config.routeId,
+      routeId: routeIdOf(request),
       method: request.method,
       url: request.url,
       status: reply.statusCode,

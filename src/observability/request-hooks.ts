@@ -5,6 +5,7 @@ import { accessLogLine } from './access-log.js';
 import { methodIndex, methodLabel, rateLimited, requestDuration, requestsTotal } from './metrics.js';
 import type { CounterSeries } from './tally.js';
 import type { RequestTracer } from './tracing.js';
+import { routeIdOf } from '../table-dispatch.js';
 
 export interface ObservabilityHooks {
   onRequest?: (request: FastifyRequest) => Promise<void>;
@@ -58,7 +59,7 @@ export function observabilityHooks(settings: Settings, tracer: RequestTracer | u
         }
       : undefined,
     onResponse(request, reply, done) {
-      countRequest(request.routeOptions.config.routeId ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+      countRequest(routeIdOf(request) ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
       tracer?.onResponse(request, reply);
       if (accessLog) request.log.info(accessLogLine(request, reply, redact), 'request');
       done();

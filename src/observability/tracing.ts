@@ -10,6 +10,7 @@ import { lazyModule } from '../lazy-module.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CallerRequest } from '../request-state.js';
 import type { Settings } from '../config/schema.js';
+import { routeIdOf } from '../table-dispatch.js';
 
 // Loaded only when tracing is enabled.
 const otelApi = lazyModule<typeof import('@opentelemetry/api')>('@opentelemetry/api');
@@ -76,7 +77,7 @@ export function createTracer(config: Settings['tracing']): RequestTracer | undef
   return {
     onRequest(request) {
       const parent = propagator.extract(ROOT_CONTEXT, request.headers, getter);
-      const route = request.routeOptions.config.routeId ?? 'unmatched';
+      const route = routeIdOf(request) ?? 'unmatched';
       (request as WithSpan)[SPAN] = tracer.startSpan(
         `${request.method} ${route}`,
         {
@@ -96,7 +97,7 @@ export function createTracer(config: Settings['tracing']): RequestTracer | undef
     startUpstream(request, service, target, headers) {
       const span = tracer.startSpan(
         `upstream ${service}`,
-        { kind: SpanKind.CLIENT, attributes: { 'gatehouse.service': service, 'server.address': target, 'gatehouse.route': request.routeOptions.config.routeId ?? '' } },
+        { kind: SpanKind.CLIENT, attributes: { 'gatehouse.service': service, 'server.address': target, 'gatehouse.route': routeIdOf(request) ?? '' } },
         contextOf(request),
       );
       delete headers.traceparent;

@@ -31,11 +31,21 @@ export class RouteTable<R extends TableRoute> {
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 
   private readonly explicitHead: ReadonlySet<string>;
+  /**
+   * When the HEAD tree would hold exactly the GET tree's routes (every route listing HEAD lists
+   * GET too, and every other GET route answers HEAD), HEAD is looked up in the GET tree instead
+   * of storing the routes twice.
+   */
+  private readonly headIsGet: boolean;
 
   constructor(routes: readonly R[], onConflict?: (route: R, error: Error) => void, insert = true) {
     this.constraints = buildConstraints(routes.map((r) => r.match));
     this.router = FindMyWay({ ...ROUTER_OPTIONS, constraints: this.constraints.strategies as never });
     this.explicitHead = new Set(routes.filter((r) => r.methods.includes('HEAD')).map((r) => r.match.path));
+    this.headIsGet = routes.every((r) => {
+      const get = r.methods.includes('GET');
+      return r.methods.includes('HEAD') ? get : !get || !this.explicitHead.has(r.match.path);
+    });
     if (insert) for (const route of routes) this.insert(route, onConflict);
   }
 
@@ -51,7 +61,7 @@ export class RouteTable<R extends TableRoute> {
   }
 
   private insert(route: R, onConflict: ((route: R, error: Error) => void) | undefined): void {
-    const methods = this.explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
+    const methods = this.headIsGet || this.explicitHead.has(route.match.path) ? [...route.methods] : methodsWithHead(route.methods);
     const constraints = this.constraints.forRoute(route.match);
     try {
       this.router.on(methods as FindMyWay.HTTPMethod[], route.match.path, { constraints: constraints ?? {} }, () => undefined, route);
@@ -70,7 +80,7 @@ export class RouteTable<R extends TableRoute> {
 
   /** The same, for a path normalizeTarget already gave. */
   findPath(method: string, path: string, headers: Record<string, string | string[] | undefined>): Lookup<R> | undefined {
-    const found = this.router.find(method as FindMyWay.HTTPMethod, path, this.constraints.derive({ headers }) as never);
+    const found = this.router.find((method === 'HEAD' && this.headIsGet ? 'GET' : method) as FindMyWay.HTTPMethod, path, this.constraints.derive({ headers }) as never);
     if (!found) return undefined;
     return { route: found.store as R, params: found.params };
   }

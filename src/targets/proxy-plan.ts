@@ -28,6 +28,11 @@ export interface ProxyOptions {
    * the client's response as they arrive, instead of through a stream Fastify sends.
    */
   readonly direct: boolean;
+  /**
+   * The upstream call chains of one app, shared by its routes to the same service with the same
+   * timeouts (the chain holds nothing of a route): one per service, not one per route.
+   */
+  readonly calls?: Map<string, UpstreamCall<StreamedAnswer | ReadableAnswer>>;
 }
 
 export interface ProxyPlan {
@@ -63,8 +68,17 @@ export function proxyPlan(route: RouteEntry, service: UpstreamService, options: 
     replaceError: upstreamErrorMatcher(upstream.replaceUpstreamErrors),
     policy,
     forwarding: { untrustedClients: options.untrustedClients, preserveHost: upstream.preserveHost },
-    call: options.direct ? compose(poolStream(service.name, timeouts)) : compose(poolCall(service.name, timeouts)),
+    call: sharedCall(options, `${service.name}\0${options.direct}\0${timeouts.headers}\0${timeouts.body}`, () =>
+      options.direct ? compose(poolStream(service.name, timeouts)) : compose(poolCall(service.name, timeouts)),
+    ),
   };
+}
+
+function sharedCall(options: ProxyOptions, key: string, make: () => UpstreamCall<StreamedAnswer | ReadableAnswer>): UpstreamCall<StreamedAnswer | ReadableAnswer> {
+  if (!options.calls) return make();
+  let call = options.calls.get(key);
+  if (call === undefined) options.calls.set(key, (call = make()));
+  return call;
 }
 
 /**

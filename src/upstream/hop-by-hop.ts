@@ -58,12 +58,29 @@ function responseDropList(keep: readonly string[], hide: readonly string[]): Rea
   return new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !kept.has(h)), ...hide.map((h) => h.toLowerCase())]);
 }
 
+type RawFilter = (raw: readonly Buffer[]) => Record<string, string | string[]>;
+type HeaderFilter = (headers: Record<string, HeaderValue>) => Record<string, string | string[]>;
+
+/**
+ * Filters are shared by the routes with the same keepHeaders/hideHeaders (most keep the
+ * defaults): one per distinct pair in the process, not one per route.
+ */
+const rawFilters = new Map<string, RawFilter>();
+const headerFilters = new Map<string, HeaderFilter>();
+const filterKey = (keep: readonly string[], hide: readonly string[]) => JSON.stringify([keep.map((k) => k.toLowerCase()), hide.map((h) => h.toLowerCase())]);
+
 /**
  * The same filter over undici's raw header list (name, value, name, value... as bytes): the
  * forwarded headers in one pass, repeated names (Set-Cookie) as arrays.
  */
-export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): (raw: readonly Buffer[]) => Record<string, string | string[]> {
-  const drop = responseDropList(keep, hide);
+export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): RawFilter {
+  const key = filterKey(keep, hide);
+  let filter = rawFilters.get(key);
+  if (filter === undefined) rawFilters.set(key, (filter = makeRawFilter(responseDropList(keep, hide))));
+  return filter;
+}
+
+function makeRawFilter(drop: ReadonlySet<string>): RawFilter {
   return (raw) => {
     const seen: { connection?: string } = {};
     const out = collectRawHeaders(raw, drop, seen);
@@ -100,8 +117,14 @@ export function collectRawHeaders(raw: readonly Buffer[], drop?: ReadonlySet<str
  * Builds the response-header filter of one route: `keep` lists default-hidden headers to keep,
  * `hide` more headers to remove.
  */
-export function responseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): (headers: Record<string, HeaderValue>) => Record<string, string | string[]> {
-  const drop = responseDropList(keep, hide);
+export function responseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): HeaderFilter {
+  const key = filterKey(keep, hide);
+  let filter = headerFilters.get(key);
+  if (filter === undefined) headerFilters.set(key, (filter = makeHeaderFilter(responseDropList(keep, hide))));
+  return filter;
+}
+
+function makeHeaderFilter(drop: ReadonlySet<string>): HeaderFilter {
   return (headers) => {
     const named = connectionTokens(headers.connection);
     const out: Record<string, string | string[]> = {};
