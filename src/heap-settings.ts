@@ -22,7 +22,7 @@
 import v8 from 'node:v8';
 
 /** Node flags that only count at process start. */
-export const STARTUP_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+export const STARTUP_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
 
 export const HEAP_GROWING_PERCENT = 50;
 

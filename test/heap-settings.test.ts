@@ -8,7 +8,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 
 test('the heap growth is set unless the user chose one, on the command line or in NODE_OPTIONS', () => {
   assert.equal(heapGrowthFlag([], undefined), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  assert.equal(heapGrowthFlag(['--max-semi-space-size=4'], '--max-old-space-size=512'), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  assert.equal(heapGrowthFlag(['--max-semi-space-size=8'], '--max-old-space-size=512'), `--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   assert.equal(heapGrowthFlag(['--heap-growing-percent=0'], undefined), undefined);
   assert.equal(heapGrowthFlag([], '--enable-source-maps --heap_growing_percent=80'), undefined);
 });
