@@ -6,11 +6,12 @@ import { loadRegistry } from '../plugins/registry.js';
 import { ConfigError, type ConfigIssue, type Segment } from './diagnostics.js';
 import { Resolver } from 'node:dns';
 import { checkTargetUrl } from '../discovery/target-url.js';
-import { DISCOVERY_PROVIDERS, RouteFile, Settings, HTTP_METHODS, type RedisSettings, type ServiceConfig } from './schema.js';
+import { DISCOVERY_PROVIDERS, Settings, HTTP_METHODS, type RedisSettings, type ServiceConfig } from './schema.js';
 import type { PluginUse, RouteEntry, ServiceEntry, Snapshot, TargetSpec, Where } from './snapshot.js';
 import { displayPath, readSource, type SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 import { check } from './validate.js';
+import { checkRouteFile } from './route-file-check.js';
 import { checkRoutePatterns } from '../routing/route-patterns.js';
 import { checkAdminExposure } from '../admin/exposure.js';
 import { checkBalancing, checkHttp2, checkTcpService } from './service-checks.js';
@@ -224,7 +225,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
     if (!source) continue;
     files.push(source.absolute);
     const data = source.data;
-    const parsed = check(RouteFile, data, source, [], issues);
+    const parsed = await checkRouteFile(data, source, issues);
     if (!parsed) continue;
 
     for (const [svcName, svc] of Object.entries(parsed.services)) {
