@@ -74,9 +74,14 @@ const filterKey = (keep: readonly string[], hide: readonly string[]) => JSON.str
  * forwarded headers in one pass, repeated names (Set-Cookie) as arrays.
  */
 export function rawResponseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): RawFilter {
+  return sharedFilter(rawFilters, keep, hide, makeRawFilter);
+}
+
+/** The filter for this keep/hide pair from `cache`, made on first use. */
+function sharedFilter<F>(cache: Map<string, F>, keep: readonly string[], hide: readonly string[], make: (drop: ReadonlySet<string>) => F): F {
   const key = filterKey(keep, hide);
-  let filter = rawFilters.get(key);
-  if (filter === undefined) rawFilters.set(key, (filter = makeRawFilter(responseDropList(keep, hide))));
+  let filter = cache.get(key);
+  if (filter === undefined) cache.set(key, (filter = make(responseDropList(keep, hide))));
   return filter;
 }
 
@@ -118,10 +123,7 @@ export function collectRawHeaders(raw: readonly Buffer[], drop?: ReadonlySet<str
  * `hide` more headers to remove.
  */
 export function responseHeaderFilter(keep: readonly string[], hide: readonly string[] = []): HeaderFilter {
-  const key = filterKey(keep, hide);
-  let filter = headerFilters.get(key);
-  if (filter === undefined) headerFilters.set(key, (filter = makeHeaderFilter(responseDropList(keep, hide))));
-  return filter;
+  return sharedFilter(headerFilters, keep, hide, makeHeaderFilter);
 }
 
 function makeHeaderFilter(drop: ReadonlySet<string>): HeaderFilter {
