@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../config/diagnostics.js';
 import { displayPath } from '../config/source.js';
 import { isPluginDefinition, type PluginDefinition } from './define.js';
 import { builtinPlugins } from './builtins.js';
+import { importTypeScript, PluginCompileError } from './typescript-import.js';
 
 export interface PluginRegistry {
   get(name: string): PluginDefinition | undefined;
@@ -17,20 +18,18 @@ export interface PluginRegistry {
 const PLUGIN_FILE = /^[^.].*\.(ts|mts|js|mjs)$/;
 const NOT_PLUGIN = /\.(d\.ts|test\.ts|test\.js|spec\.ts|spec\.js)$/;
 
-let tsxRegistered = false;
-async function enableTypeScript(): Promise<void> {
-  if (tsxRegistered) return;
-  tsxRegistered = true;
-  // Already running under tsx (tests, bench) needs nothing more.
-  if (process.execArgv.some((a) => a.includes('tsx')) || process.env.TSX_TSCONFIG_PATH !== undefined) return;
-  const { register } = await import('tsx/esm/api');
-  register();
-}
+/** One import per file for the life of the process, as Node's own module cache would do: a reload reuses it. */
+const imported = new Map<string, Promise<unknown>>();
 
 async function importPlugin(file: string): Promise<unknown> {
-  if (/\.m?ts$/.test(file)) await enableTypeScript();
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  return mod.default;
+  let mod = imported.get(file);
+  if (!mod) {
+    mod = /\.m?ts$/.test(file) ? importTypeScript(file) : import(pathToFileURL(file).href);
+    imported.set(file, mod);
+    // A file that failed is tried again next time (it may have been fixed).
+    mod.catch(() => imported.delete(file));
+  }
+  return ((await mod) as { default?: unknown }).default;
 }
 
 export async function loadRegistry(pluginsDir: string | undefined, issues: ConfigIssue[]): Promise<PluginRegistry> {
@@ -54,7 +53,8 @@ export async function loadRegistry(pluginsDir: string | undefined, issues: Confi
     try {
       def = await importPlugin(file);
     } catch (err) {
-      issues.push({ file: shown, line: 1, col: 1, path: '', message: `cannot load plugin: ${(err as Error).message.split('\n')[0]}` });
+      const at = err instanceof PluginCompileError ? err : { line: 1, col: 1 };
+      issues.push({ file: shown, line: at.line, col: at.col, path: '', message: `cannot load plugin: ${(err as Error).message.split('\n')[0]}` });
       continue;
     }
     if (!isPluginDefinition(def)) {
