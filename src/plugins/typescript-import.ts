@@ -7,8 +7,9 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { BuildFailure } from 'esbuild';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isBuiltin } from 'node:module';
+import type { BuildFailure, Plugin } from 'esbuild';
 
 /** A plugin file esbuild could not compile, with where (1-based line and column). */
 export class PluginCompileError extends Error {
@@ -25,21 +26,58 @@ function isBuildFailure(err: unknown): err is BuildFailure {
   return err instanceof Error && Array.isArray((err as Partial<BuildFailure>).errors);
 }
 
-async function bundle(file: string): Promise<string> {
+const TS_FILE = /\.[mc]?ts$/;
+const SKIP = Symbol('resolving');
+
+/**
+ * Only the files inside the plugin's directory are bundled. Packages imported from there stay
+ * bare imports, resolved by Node from the compiled file beside them as they would be from the
+ * source. Anything else (files outside the directory, packages imported from those) becomes an
+ * import of its absolute URL, so a module the gateway also loads stays one instance.
+ */
+function keepOutsideImports(dir: string, outsideTs: string[]): Plugin {
+  const inside = (p: string) => p === dir || p.startsWith(dir + path.sep);
+  return {
+    name: 'gatehouse-keep-outside-imports',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === SKIP) return undefined;
+        if (isBuiltin(args.path)) return { path: args.path, external: true };
+        const bare = !args.path.startsWith('.') && !path.isAbsolute(args.path) && !args.path.startsWith('file:');
+        if (bare && path.dirname(args.importer) === dir) return { path: args.path, external: true };
+        const spec = args.path.startsWith('file:') ? fileURLToPath(args.path) : args.path;
+        const r = await b.resolve(spec, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: SKIP });
+        if (r.errors.length > 0) return { errors: r.errors };
+        if (!bare && inside(r.path)) return { path: r.path };
+        if (TS_FILE.test(r.path)) outsideTs.push(r.path);
+        return { path: pathToFileURL(r.path).href, external: true };
+      });
+    },
+  };
+}
+
+interface Bundle {
+  code: string;
+  /** TypeScript files outside the plugin's directory that it imports: they need a loader. */
+  outsideTs: string[];
+}
+
+async function bundle(file: string): Promise<Bundle> {
   const { build } = await import('esbuild');
+  const outsideTs: string[] = [];
   try {
     const out = await build({
       entryPoints: [file],
       bundle: true,
-      packages: 'external',
       format: 'esm',
       platform: 'node',
       target: `node${process.versions.node.split('.')[0]}`,
       sourcemap: 'inline',
       write: false,
       logLevel: 'silent',
+      plugins: [keepOutsideImports(path.dirname(path.resolve(file)), outsideTs)],
     });
-    return out.outputFiles[0]!.text;
+    return { code: out.outputFiles[0]!.text, outsideTs };
   } catch (err) {
     if (!isBuildFailure(err) || err.errors.length === 0) throw err;
     const first = err.errors[0]!;
@@ -52,10 +90,11 @@ async function bundle(file: string): Promise<string> {
 
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
+const underTsx = (): boolean => process.execArgv.some((a) => a.includes('tsx')) || process.env.TSX_TSCONFIG_PATH !== undefined;
+
 let tsxRegistered = false;
 async function importWithTsx(file: string): Promise<unknown> {
-  const underTsx = process.execArgv.some((a) => a.includes('tsx')) || process.env.TSX_TSCONFIG_PATH !== undefined;
-  if (!tsxRegistered && !underTsx) {
+  if (!tsxRegistered && !underTsx()) {
     tsxRegistered = true;
     const { register } = await import('tsx/esm/api');
     register();
@@ -66,7 +105,8 @@ async function importWithTsx(file: string): Promise<unknown> {
 let seq = 0;
 /** The module's namespace. */
 export async function importTypeScript(file: string): Promise<unknown> {
-  const code = await bundle(file);
+  const { code, outsideTs } = await bundle(file);
+  if (outsideTs.length > 0 && !underTsx()) return importWithTsx(file);
   const out = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${++seq}.mjs`);
   try {
     await writeFile(out, code, { flag: 'wx' });

@@ -96,3 +96,38 @@ test('the temp-file name is never picked up as a plugin of its own', async () =>
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('files outside the plugin directory are imported, not copied: a shared module stays one instance, and a .ts one still loads', async (t) => {
+  const root = await mkdtemp(path.join(ROOT, '.tmp-ts-plugin-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const dir = path.join(root, 'plugins');
+  await mkdir(dir);
+  await writeFile(path.join(root, 'shared.mjs'), 'export const registry = { hits: 0 };\n');
+  await writeFile(path.join(root, 'util.ts'), 'export const twice = (n: number): number => n * 2;\n');
+  await writeFile(
+    path.join(dir, 'shared.ts'),
+    `import { definePlugin, Type } from 'gatehouse';\nimport { registry } from '../shared.mjs';\n` +
+      `export default definePlugin({ name: 'shared', config: Type.Object({}), create() { registry.hits++; return {}; } });\n`,
+  );
+  await writeFile(
+    path.join(root, 'with-ts.ts'),
+    `import { definePlugin, Type } from 'gatehouse';\nimport { twice } from './util.ts';\n` +
+      `export default definePlugin({ name: 'with-ts', config: Type.Object({}), create() { return { n: twice(21) }; } });\n`,
+  );
+  const other = path.join(root, 'other');
+  await mkdir(other);
+  await writeFile(path.join(other, 'with-ts.ts'), `export { default } from '../with-ts.ts';\n`);
+  const registryJs = pathToFileURL(path.join(ROOT, 'dist/plugins/registry.js')).href;
+  const script = `
+    const { loadRegistry } = await import(${JSON.stringify(registryJs)});
+    const { registry } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'shared.mjs')).href)});
+    const issues = [];
+    const reg = await loadRegistry(${JSON.stringify(dir)}, issues);
+    reg.get('shared').create({}, {});
+    const withTs = await loadRegistry(${JSON.stringify(other)}, issues);
+    console.log(JSON.stringify({ issues, hits: registry.hits, n: withTs.get('with-ts')?.create({}, {}).n }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { issues: [], hits: 1, n: 42 });
+});
