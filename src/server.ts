@@ -24,6 +24,7 @@ import type { AdminSource, ServiceReport } from './admin/source.js';
 import { watchConfig } from './config/watch.js';
 import { addTargetStateSource, collectProcessMetrics, configGeneration, lastReloadSuccess, metricsText, reloads, type TargetState } from './observability/metrics.js';
 import { createTracer, type RequestTracer } from './observability/tracing.js';
+import { notePeer } from './observability/access-log.js';
 import type { UpstreamService } from './upstream/service.js';
 import { GrpcIngress } from './targets/grpc/ingress.js';
 import { StreamSet, type StreamPlan } from './streams/stream-set.js';
@@ -263,6 +264,7 @@ export class Gateway implements AdminSource {
       if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
     });
     if (this.draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
+    notePeer(req);
     // HTTP/2 requests arrive as Node's compat objects, which Fastify routes like HTTP/1.1 ones.
     if (gen.built.fastLane?.serve(req as http.IncomingMessage, res as http.ServerResponse)) return;
     gen.built.app.routing(req as http.IncomingMessage, res as http.ServerResponse);

@@ -5,6 +5,7 @@
  * connection's own, as Fastify gives them then.
  */
 import type { IncomingMessage } from 'node:http';
+import { notedPeer } from '../observability/access-log.js';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CallerRequest, RequestState } from '../request-state.js';
@@ -40,7 +41,8 @@ export class FastRequest implements CallerRequest, ForwardedRequest {
   }
 
   get ip(): string {
-    return this.raw.socket.remoteAddress ?? '';
+    // Node takes the socket off a request whose connection has closed: the address noted on arrival.
+    return (this.raw.socket as IncomingMessage['socket'] | null)?.remoteAddress ?? notedPeer(this.raw) ?? '';
   }
 
   get protocol(): string {

@@ -23,6 +23,24 @@ export function redactQuery(url: string, names: ReadonlySet<string>): string {
   return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
+const PEER = Symbol('gatehouse.peer');
+type PeerNoted = { [PEER]?: string | undefined; socket: { remoteAddress?: string | undefined } | null };
+
+/**
+ * Keeps the client's address on the request as it arrives. Node takes the socket off a request
+ * whose connection has closed, so a client that hangs up as soon as its answer arrives would
+ * otherwise be logged without one.
+ */
+export function notePeer(req: object): void {
+  const r = req as PeerNoted;
+  r[PEER] = r.socket?.remoteAddress;
+}
+
+/** The address notePeer kept, for a request whose socket is gone. */
+export function notedPeer(req: object): string | undefined {
+  return (req as PeerNoted)[PEER];
+}
+
 /** What an access-log line tells of one served request, from Fastify or the fast lane. */
 export interface ServedRequest {
   readonly routeId: string | undefined;
@@ -32,7 +50,7 @@ export interface ServedRequest {
   readonly ms: number;
   /** The response's Content-Length header, when it had one. */
   readonly contentLength: unknown;
-  readonly ip: string;
+  readonly ip: string | undefined;
   readonly state: RequestState | null;
 }
 
@@ -46,7 +64,7 @@ export function accessLogEntry(served: ServedRequest, redact: ReadonlySet<string
     ms: Math.round(served.ms * 100) / 100,
     target: state?.target ?? null,
     bytes: contentLength !== undefined ? Number(contentLength) : (state?.bytes ?? null),
-    client: served.ip,
+    client: served.ip ?? null,
     consumer: state?.consumer ?? null,
   };
 }
@@ -60,7 +78,7 @@ export function accessLogLine(request: FastifyRequest, reply: FastifyReply, reda
       status: reply.statusCode,
       ms: reply.elapsedTime,
       contentLength: reply.getHeader('content-length'),
-      ip: request.ip,
+      ip: request.ip ?? notedPeer(request.raw),
       state: request.gatehouse,
     },
     redact,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
@@ -166,4 +166,41 @@ test('logging.accessLog: false writes no request lines; server.timing adds Serve
   await res.body.dump();
   assert.match(String(res.headers['server-timing']), /^gateway;dur=[\d.]+, upstream;dur=[\d.]+$/);
   assert.equal(lines.filter((l) => l.includes('"msg":"request"')).length, 0);
+});
+
+test('access log: the client address is logged also when the client closes as soon as the answer arrives', async (t) => {
+  const origin = await startOrigin();
+  t.after(() => origin.close());
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const gw = await startGateway(
+    { 'routes.d/a.yaml': routeFile([origin.url], `  - id: posted\n    match: { path: /p }\n    upstream: { service: svc }\n`) },
+    { logger },
+  );
+  t.after(() => gw.close());
+  const { port } = new URL(gw.url);
+  for (let i = 0; i < 3; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const body = '{"a":1}';
+      const sock = net.connect(Number(port), '127.0.0.1', () => {
+        sock.write(`POST /p HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+      });
+      sock.once('data', () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.once('error', reject);
+    });
+  }
+  const deadline = Date.now() + 5000;
+  const logged = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+  while (logged().length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(
+    logged().map((l) => [l.method, l.status, l.client]),
+    [
+      ['POST', 200, '127.0.0.1'],
+      ['POST', 200, '127.0.0.1'],
+      ['POST', 200, '127.0.0.1'],
+    ],
+  );
 });
