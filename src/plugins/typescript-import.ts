@@ -1,7 +1,7 @@
 /**
- * Imports a TypeScript plugin without a process-wide loader. esbuild bundles the file with its
- * relative imports (packages stay imports, so `gatehouse` and node_modules resolve as before)
- * into a hidden .mjs beside it, which is imported and removed at once. tsx's loader, the
+ * Imports a TypeScript plugin without a process-wide loader. esbuild bundles the file with the
+ * files it imports from its own directory (everything else stays an import: see
+ * keepOutsideImports) into a hidden .mjs beside it, which is imported and removed at once. tsx's loader, the
  * fallback for a directory that cannot be written, runs in a thread of its own on Node 20
  * (about 20 MB of RSS for the life of the process).
  */

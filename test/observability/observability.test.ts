@@ -121,11 +121,16 @@ test('without tracing the traceparent passes through untouched', async (t) => {
   assert.equal(origin.seen[0]!.headers.traceparent, tp);
 });
 
+/** A pino logger whose lines land in an array. */
+function capturedLog(): { lines: string[]; logger: pino.Logger } {
+  const lines: string[] = [];
+  return { lines, logger: pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) })) };
+}
+
 test('access log: one JSON line per request with the fields, and no secret', async (t) => {
   const origin = await startOrigin();
   t.after(() => origin.close());
-  const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const { lines, logger } = capturedLog();
   const gw = await startGateway(
     { 'routes.d/a.yaml': routeFile([origin.url], `  - id: logged\n    match: { path: /l }\n    upstream: { service: svc }\n`) },
     { logger },
@@ -152,8 +157,7 @@ test('access log: one JSON line per request with the fields, and no secret', asy
 test('logging.accessLog: false writes no request lines; server.timing adds Server-Timing', async (t) => {
   const origin = await startOrigin();
   t.after(() => origin.close());
-  const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const { lines, logger } = capturedLog();
   const gw = await startGateway(
     {
       'gatehouse.yaml': 'admin: { enabled: false }\nlogging: { accessLog: false }\nserver: { timing: true }\n',
@@ -171,8 +175,7 @@ test('logging.accessLog: false writes no request lines; server.timing adds Serve
 test('access log: the client address is logged also when the client closes as soon as the answer arrives', async (t) => {
   const origin = await startOrigin();
   t.after(() => origin.close());
-  const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const { lines, logger } = capturedLog();
   const gw = await startGateway(
     { 'routes.d/a.yaml': routeFile([origin.url], `  - id: posted\n    match: { path: /p }\n    upstream: { service: svc }\n`) },
     { logger },
