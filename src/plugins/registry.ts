@@ -6,7 +6,7 @@ import type { ConfigIssue } from '../config/diagnostics.js';
 import { displayPath } from '../config/source.js';
 import { isPluginDefinition, type PluginDefinition } from './define.js';
 import { builtinPlugins } from './builtins.js';
-import { importTypeScript, PluginCompileError } from './typescript-import.js';
+import { importTypeScript, PluginCompileError, stopCompiler } from './typescript-import.js';
 
 export interface PluginRegistry {
   get(name: string): PluginDefinition | undefined;
@@ -69,6 +69,7 @@ export async function loadRegistry(pluginsDir: string | undefined, issues: Confi
     all.set(def.name, def);
     files.set(def.name, shown);
   }
+  await stopCompiler();
   return {
     get: (name) => all.get(name),
     names: () => [...all.keys()],

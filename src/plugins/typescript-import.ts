@@ -64,6 +64,7 @@ interface Bundle {
 
 async function bundle(file: string): Promise<Bundle> {
   const { build } = await import('esbuild');
+  compilerStarted = true;
   const outsideTs: string[] = [];
   try {
     const out = await build({
@@ -100,6 +101,19 @@ async function importWithTsx(file: string): Promise<unknown> {
     register();
   }
   return import(pathToFileURL(file).href);
+}
+
+let compilerStarted = false;
+
+/**
+ * Ends esbuild's service process (a child of its own, ~12-16 MB) once the plugins are loaded;
+ * a later compile starts it again.
+ */
+export async function stopCompiler(): Promise<void> {
+  if (!compilerStarted) return;
+  compilerStarted = false;
+  const { stop } = await import('esbuild');
+  await stop();
 }
 
 let seq = 0;
