@@ -1,9 +1,9 @@
 /**
  * Imports a TypeScript plugin without a process-wide loader. esbuild bundles the file with the
  * files it imports from its own directory (everything else stays an import: see
- * keepOutsideImports) into a hidden .mjs beside it, which is imported and removed at once. tsx's loader, the
- * fallback for a directory that cannot be written, runs in a thread of its own on Node 20
- * (about 20 MB of RSS for the life of the process).
+ * keepOutsideImports) into a hidden .mjs beside it, which is imported and removed at once.
+ * tsx's loader, the fallback, runs in a thread of its own on Node 20 (about 20 MB of RSS for
+ * the life of the process).
  */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -62,6 +62,9 @@ interface Bundle {
   outsideTs: string[];
 }
 
+/** Whether esbuild's service process may be running (stopCompiler ends it). */
+let compilerStarted = false;
+
 async function bundle(file: string): Promise<Bundle> {
   const { build } = await import('esbuild');
   compilerStarted = true;
@@ -102,8 +105,6 @@ async function importWithTsx(file: string): Promise<unknown> {
   }
   return import(pathToFileURL(file).href);
 }
-
-let compilerStarted = false;
 
 /**
  * Ends esbuild's service process (a child of its own, ~12-16 MB) once the plugins are loaded;
