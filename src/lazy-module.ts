@@ -1,8 +1,9 @@
 /**
- * Dependencies the config may never need (etcd3, ioredis, the OpenTelemetry SDK), loaded on
- * first use instead of at startup: a gateway without etcd discovery, Redis or tracing does not
- * hold them in memory (tens of MB each with their own dependencies). They are CommonJS
- * packages, so `require` loads them synchronously where they are first used.
+ * Dependencies the config may never need (etcd3, ioredis, the OpenTelemetry SDK, grpc-js,
+ * protobufjs), loaded on first use instead of at startup: a gateway without etcd discovery,
+ * Redis, tracing or gRPC does not hold them in memory (tens of MB each with their own
+ * dependencies). They are CommonJS packages, so `require` loads them synchronously where
+ * they are first used.
  */
 import { createRequire } from 'node:module';
 

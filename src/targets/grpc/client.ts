@@ -1,5 +1,6 @@
 /** One grpc-js client (one HTTP/2 channel) per upstream target, made on first use and closed with the target. */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from './deps.js';
 import type { ServiceEntry } from '../../config/snapshot.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
 
@@ -11,10 +12,10 @@ export function isTlsTarget(url: string): boolean {
 }
 
 function credentialsFor(url: string, service: ServiceEntry): grpc.ChannelCredentials {
-  if (!isTlsTarget(url)) return grpc.credentials.createInsecure();
+  if (!isTlsTarget(url)) return grpcJs().credentials.createInsecure();
   const tls = service.tlsMaterial;
   const buf = (s: string | undefined) => (s === undefined ? null : Buffer.from(s));
-  return grpc.credentials.createSsl(buf(tls?.ca), buf(tls?.key), buf(tls?.cert));
+  return grpcJs().credentials.createSsl(buf(tls?.ca), buf(tls?.key), buf(tls?.cert));
 }
 
 /** The target's client; the address is host:port of its URL. */
@@ -29,7 +30,8 @@ export function grpcClientFor(target: UpstreamTarget, service: ServiceEntry): gr
       'grpc.enable_retries': 0,
     };
     if (service.tlsMaterial?.servername) options['grpc.ssl_target_name_override'] = service.tlsMaterial.servername;
-    const client = new grpc.Client(`${u.hostname}:${port}`, credentialsFor(target.url, service), options);
+    const { Client } = grpcJs();
+    const client = new Client(`${u.hostname}:${port}`, credentialsFor(target.url, service), options);
     return { value: client, close: () => client.close() };
   });
 }

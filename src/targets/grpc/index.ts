@@ -1,7 +1,8 @@
 /** The grpc target: a REST request becomes one gRPC call through the service's balancer; unary answers JSON, server streams NDJSON or SSE. */
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from './deps.js';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { problemBody, sendProblem } from '../../errors.js';
 import { stateOf } from '../../request-state.js';
@@ -36,7 +37,8 @@ function childTraceparent(value: string | undefined): string | undefined {
 }
 
 function metadataFor(request: FastifyRequest, call: GrpcCall): grpc.Metadata {
-  const md = new grpc.Metadata();
+  const { Metadata } = grpcJs();
+  const md = new Metadata();
   md.set('x-request-id', request.id);
   const tp = childTraceparent(request.headers.traceparent as string | undefined);
   if (tp) md.set('traceparent', tp);
@@ -101,7 +103,8 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
 
     const unary = (target: UpstreamTarget) =>
       new Promise<{ response: Buffer; headers: grpc.Metadata }>((resolve, reject) => {
-        let headers = new grpc.Metadata();
+        const { Metadata } = grpcJs();
+        let headers = new Metadata();
         const c = client(target).makeUnaryRequest(call.path, identity, identity, message, metadata, { deadline }, (err, value) => {
           if (err) reject(err);
           else resolve({ response: value!, headers });
@@ -132,9 +135,9 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
         return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
       } catch (err) {
         const e = err as grpc.ServiceError;
-        if (e.code === grpc.status.CANCELLED && reply.raw.destroyed) return reply;
+        if (e.code === grpcJs().status.CANCELLED && reply.raw.destroyed) return reply;
         // No connection could be made, so the call never reached a server: one more try, elsewhere.
-        if (attempt === 0 && e.code === grpc.status.UNAVAILABLE && NOT_CONNECTED.test(e.details ?? '') && service.list().length > 1) {
+        if (attempt === 0 && e.code === grpcJs().status.UNAVAILABLE && NOT_CONNECTED.test(e.details ?? '') && service.list().length > 1) {
           (tried ??= new Set()).add(target);
           continue;
         }
@@ -196,7 +199,7 @@ function serverStream(
     });
     stream.on('error', (err: grpc.ServiceError) => {
       finish();
-      if (err.code === grpc.status.CANCELLED && reply.raw.destroyed) {
+      if (err.code === grpcJs().status.CANCELLED && reply.raw.destroyed) {
         out?.destroy();
         if (!out) resolve(reply);
         return;

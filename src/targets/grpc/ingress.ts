@@ -4,7 +4,8 @@
  * hidden ingress route, so that route's plugins (auth from `authorization` metadata, rate limits) and the
  * proxy (balancer, timeouts) apply. The JSON answer becomes the response message; HTTP errors become statuses.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
+import { grpcJs } from './deps.js';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type protobuf from 'protobufjs';
 import type { RouteEntry, Snapshot } from '../../config/snapshot.js';
@@ -81,7 +82,7 @@ export function restRequestOf(call: IngressCall, message: JsonObject): { method:
   const path = call.template.replace(VARIABLE, (_all, field: string, pattern: string | undefined) => {
     const fields = resolveFieldPath(type, field);
     const value = fields ? valueAt(message, fields) : undefined;
-    if (!fields || isEmpty(value)) throw new CallError(grpc.status.INVALID_ARGUMENT, `field ${field} is needed for the request path`);
+    if (!fields || isEmpty(value)) throw new CallError(grpcJs().status.INVALID_ARGUMENT, `field ${field} is needed for the request path`);
     bound.push(fields);
     const text = String(value);
     return pattern !== undefined && pattern.includes('/') ? text.split('/').map(encodeURIComponent).join('/') : pattern === '**' ? text.split('/').map(encodeURIComponent).join('/') : encodeURIComponent(text);
@@ -130,7 +131,7 @@ function problemDetail(payload: string, status: number): string {
 }
 
 export class GrpcIngress {
-  private readonly server = new grpc.Server();
+  private readonly server = new (grpcJs().Server)();
   constructor(
     protos: readonly LoadedProto[],
     private readonly host: IngressHost,
@@ -162,7 +163,7 @@ export class GrpcIngress {
   }
 
   listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    return new Promise((resolve, reject) => this.server.bindAsync(`${host}:${port}`, grpcJs().ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   }
 
   /** Stops taking calls; calls still running get `graceMs` before they are cut. */
@@ -184,7 +185,7 @@ export class GrpcIngress {
     const { app, snapshot, done } = this.host.acquire();
     try {
       const route = ingressRoute(snapshot, name);
-      if (!route) throw new CallError(grpc.status.UNIMPLEMENTED, `no route serves ${name} (add a route with match: { grpc: "${name}" })`);
+      if (!route) throw new CallError(grpcJs().status.UNIMPLEMENTED, `no route serves ${name} (add a route with match: { grpc: "${name}" })`);
       const ingress = route.ingress!;
       const message = messageToJson(ingress.requestType, ingress.requestType.decode(call.request), { defaults: false }) as JsonObject;
       const rest = restRequestOf(ingress, message);
@@ -198,7 +199,8 @@ export class GrpcIngress {
         remoteAddress: peerAddress(call.getPeer()),
       });
       if (res.statusCode < 200 || res.statusCode > 299) {
-        const md = new grpc.Metadata();
+        const { Metadata } = grpcJs();
+        const md = new Metadata();
         md.set('x-http-status', String(res.statusCode));
         throw Object.assign(new CallError(grpcStatusOfHttp(res.statusCode), problemDetail(res.payload, res.statusCode)), { metadata: md });
       }
@@ -208,16 +210,16 @@ export class GrpcIngress {
         const plain = jsonToPlain(ingress.responseType, json, '', true) as Record<string, unknown>;
         cb(null, Buffer.from(ingress.responseType.encode(ingress.responseType.fromObject(plain)).finish()));
       } catch (err) {
-        throw new CallError(grpc.status.INTERNAL, `the REST answer does not fit ${ingress.responseType.name}: ${(err as Error).message}`);
+        throw new CallError(grpcJs().status.INTERNAL, `the REST answer does not fit ${ingress.responseType.name}: ${(err as Error).message}`);
       }
     } catch (err) {
       if (err instanceof CallError) {
         cb({ code: err.code, details: err.message, metadata: (err as CallError & { metadata?: grpc.Metadata }).metadata });
       } else if (err instanceof JsonMappingError) {
-        cb({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
+        cb({ code: grpcJs().status.INVALID_ARGUMENT, details: err.message });
       } else {
         this.host.logger.error({ err, method: name }, 'gRPC ingress call failed');
-        cb({ code: grpc.status.INTERNAL, details: 'the gateway failed to handle this call' });
+        cb({ code: grpcJs().status.INTERNAL, details: 'the gateway failed to handle this call' });
       }
     } finally {
       done();

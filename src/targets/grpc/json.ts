@@ -2,7 +2,8 @@
  * The proto3 JSON mapping: lowerCamelCase names, int64 as strings, enums as names,
  * bytes as base64, Timestamp as RFC 3339 and Duration as "1.5s".
  */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './deps.js';
 
 const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: String, bytes: String, defaults: true, arrays: true, objects: false, json: true };
 
@@ -11,7 +12,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export class JsonMappingError extends Error {}
 
 function isType(t: unknown): t is protobuf.Type {
-  return t instanceof protobuf.Type;
+  return t instanceof protobufJs().Type;
 }
 
 function pad(n: number, width: number): string {
@@ -98,7 +99,7 @@ function convertOut(type: protobuf.Type, obj: Record<string, unknown>): Json {
 export function fieldByJsonName(type: protobuf.Type, key: string): protobuf.Field | undefined {
   const direct = type.fields[key];
   if (direct) return direct;
-  return type.fieldsArray.find((f) => protobuf.util.camelCase(key) === f.name);
+  return type.fieldsArray.find((f) => protobufJs().util.camelCase(key) === f.name);
 }
 
 /** Converts proto3 JSON into the plain object protobufjs's fromObject takes; throws JsonMappingError. `lenient` skips unknown keys. */
@@ -145,7 +146,7 @@ const LONGS = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 export function scalarFromJson(field: protobuf.Field, v: unknown, where: string): unknown {
   const t = field.type;
   const bad = (what: string) => new JsonMappingError(`${where} must be ${what}, got ${JSON.stringify(v)}`);
-  if (field.resolvedType instanceof protobuf.Enum) {
+  if (field.resolvedType instanceof protobufJs().Enum) {
     const e = field.resolvedType;
     if (typeof v === 'string' && v in e.values) return v;
     if (typeof v === 'number' && Number.isInteger(v)) return v;

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './deps.js';
 
 /** protos/ at the package root, from src/targets/grpc or dist/targets/grpc. */
 const SHIPPED = path.resolve(import.meta.dirname, '../../../protos');
@@ -29,7 +30,8 @@ function resolver(baseDir: string): (origin: string, target: string) => string {
 
 /** Parses `file` and everything it imports; throws with protobufjs's message when a file is missing or malformed. */
 export async function loadProto(file: string): Promise<LoadedProto> {
-  const root = new protobuf.Root();
+  const { Root } = protobufJs();
+  const root = new Root();
   root.resolvePath = resolver(path.dirname(file));
   await root.load(file, { keepCase: false });
   root.resolveAll();
@@ -38,11 +40,12 @@ export async function loadProto(file: string): Promise<LoadedProto> {
 
 /** Every method of every service in the root, as "pkg.Service/Method". */
 export function methodNames(root: protobuf.Root): string[] {
+  const { Namespace, Service, Type } = protobufJs();
   const names: string[] = [];
   const walk = (ns: protobuf.NamespaceBase): void => {
     for (const child of ns.nestedArray) {
-      if (child instanceof protobuf.Service) for (const m of child.methodsArray) names.push(`${child.fullName.slice(1)}/${m.name}`);
-      if (child instanceof protobuf.Namespace || child instanceof protobuf.Type || child instanceof protobuf.Service) walk(child);
+      if (child instanceof Service) for (const m of child.methodsArray) names.push(`${child.fullName.slice(1)}/${m.name}`);
+      if (child instanceof Namespace || child instanceof Type || child instanceof Service) walk(child);
     }
   };
   walk(root);

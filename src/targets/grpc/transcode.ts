@@ -1,5 +1,6 @@
 /** The request message of a REST call: the JSON body, then path-bound fields, then query parameters. */
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufJs } from './deps.js';
 import { pathFieldValue, type HttpBinding } from './binding.js';
 import { fieldByJsonName, jsonToPlain, JsonMappingError, scalarFromJson } from './json.js';
 
@@ -17,14 +18,14 @@ export function resolveFieldPath(type: protobuf.Type, dotted: string): protobuf.
     if (!field) return undefined;
     fields.push(field);
     const sub = field.resolvedType;
-    current = sub instanceof protobuf.Type && !field.repeated && !field.map ? sub : undefined;
+    current = sub instanceof protobufJs().Type && !field.repeated && !field.map ? sub : undefined;
   }
   return fields;
 }
 
 function leafValue(field: protobuf.Field, raw: string, where: string): unknown {
   const sub = field.resolvedType;
-  return sub instanceof protobuf.Type ? jsonToPlain(sub, raw, where) : scalarFromJson(field, raw, where);
+  return sub instanceof protobufJs().Type ? jsonToPlain(sub, raw, where) : scalarFromJson(field, raw, where);
 }
 
 /** Sets a dotted field from text values (path or query): repeated fields take every value, others the last. */
@@ -36,8 +37,8 @@ function setFromText(type: protobuf.Type, target: Plain, dotted: string, values:
   const leaf = fields[fields.length - 1]!;
   if (leaf.map) throw new JsonMappingError(`map field "${dotted}" cannot be set from the path or query`);
   const sub = leaf.resolvedType;
-  const wkt = sub instanceof protobuf.Type && sub.fullName.startsWith('.google.protobuf.');
-  if (sub instanceof protobuf.Type && !wkt) throw new JsonMappingError(`message field "${dotted}" cannot be set from the path or query; use its fields (${dotted}.x)`);
+  const wkt = sub instanceof protobufJs().Type && sub.fullName.startsWith('.google.protobuf.');
+  if (sub instanceof protobufJs().Type && !wkt) throw new JsonMappingError(`message field "${dotted}" cannot be set from the path or query; use its fields (${dotted}.x)`);
   obj[leaf.name] = leaf.repeated ? values.map((v) => leafValue(leaf, v, dotted)) : leafValue(leaf, values[values.length - 1]!, dotted);
 }
 
@@ -62,8 +63,8 @@ export function buildRequestObject(type: protobuf.Type, binding: HttpBinding, re
       if (!fields || !leaf) throw new JsonMappingError(`${type.name} has no field "${binding.body}"`);
       let obj = message;
       for (const f of fields.slice(0, -1)) obj = (obj[f.name] ??= {}) as Plain;
-      if (sub instanceof protobuf.Type && !leaf.repeated) obj[leaf.name] = jsonToPlain(sub, req.body, binding.body);
-      else if (leaf.repeated && Array.isArray(req.body)) obj[leaf.name] = req.body.map((v, i) => (sub instanceof protobuf.Type ? jsonToPlain(sub, v, `${binding.body}[${i}]`) : scalarFromJson(leaf, v, `${binding.body}[${i}]`)));
+      if (sub instanceof protobufJs().Type && !leaf.repeated) obj[leaf.name] = jsonToPlain(sub, req.body, binding.body);
+      else if (leaf.repeated && Array.isArray(req.body)) obj[leaf.name] = req.body.map((v, i) => (sub instanceof protobufJs().Type ? jsonToPlain(sub, v, `${binding.body}[${i}]`) : scalarFromJson(leaf, v, `${binding.body}[${i}]`)));
       else obj[leaf.name] = scalarFromJson(leaf, req.body, binding.body);
       bound.add(fields.map((f) => f.name).join('.'));
     }

@@ -1,0 +1,10 @@
+/**
+ * grpc-js and protobufjs, loaded when a gRPC route, service or grpcServer first needs them. A
+ * gateway with no gRPC in its config never loads them (with Node's http2 and the rest they
+ * bring, about 17 MB of RSS). The gRPC modules import their types only, and reach the values
+ * through these.
+ */
+import { lazyModule } from '../../lazy-module.js';
+
+export const grpcJs = lazyModule<typeof import('@grpc/grpc-js')>('@grpc/grpc-js');
+export const protobufJs = lazyModule<typeof import('protobufjs')>('protobufjs');
