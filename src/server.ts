@@ -25,6 +25,7 @@ import { watchConfig } from './config/watch.js';
 import { addTargetStateSource, collectProcessMetrics, configGeneration, lastReloadSuccess, metricsText, reloads, type TargetState } from './observability/metrics.js';
 import { createTracer, type RequestTracer } from './observability/tracing.js';
 import { notePeer } from './observability/access-log.js';
+import { holdHeapTight } from './heap-settings.js';
 import type { UpstreamService } from './upstream/service.js';
 import { GrpcIngress } from './targets/grpc/ingress.js';
 import { StreamSet, type StreamPlan } from './streams/stream-set.js';
@@ -61,6 +62,8 @@ interface Generation {
   closeWith: UpstreamService[];
   /** The Redis connection this generation used, when the next one opened a different one. */
   closeRedis?: RedisConnection;
+  /** Ends the reload's tight heap (heap-settings.ts) once this generation, the one replaced, is retired. */
+  releaseHeap?: () => void;
 }
 
 export class Gateway implements AdminSource {
@@ -100,6 +103,17 @@ export class Gateway implements AdminSource {
   /** Loads config (throws ConfigError on any problem), builds the app and listens. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const gw = new Gateway(options);
+    // Loading leaves garbage behind: the heap stays tight (heap-settings.ts) until the gateway listens.
+    const releaseHeap = holdHeapTight();
+    try {
+      return await Gateway.startWith(gw, options);
+    } finally {
+      releaseHeap();
+    }
+  }
+
+  /** start's work: the first generation, the listeners and the config watch. */
+  private static async startWith(gw: Gateway, options: GatewayOptions): Promise<Gateway> {
     const snapshot = await loadConfig(options);
     collectProcessMetrics();
     // Tracing is set up once per process: a change to `tracing` applies at the next start.
@@ -361,6 +375,8 @@ export class Gateway implements AdminSource {
     // Reloads run one at a time; a reload asked for during another runs after it.
     const run = async (): Promise<ReloadResult> => {
       if (this.draining) return { ok: false, errors: ['the gateway is shutting down'] };
+      // Two generations are alive until the old one retires: the heap stays tight until then.
+      const releaseHeap = holdHeapTight();
       let next: Generation;
       let dropped: UpstreamService[];
       let oldRedis: RedisConnection | undefined;
@@ -373,6 +389,7 @@ export class Gateway implements AdminSource {
         this.logger.error({ errors: errors.length }, 'reload rejected; the running config keeps serving');
         reloads.inc({ result: 'error' });
         lastReloadSuccess.set(0);
+        releaseHeap();
         return { ok: false, errors };
       }
       reloads.inc({ result: 'ok' });
@@ -381,6 +398,7 @@ export class Gateway implements AdminSource {
       const old = this.current;
       old.closeWith = dropped;
       old.closeRedis = oldRedis;
+      old.releaseHeap = releaseHeap;
       this.current = next;
       this.streams.commit(streams, next.snapshot.settings.server.shutdownGrace);
       this.logger.info({ generation: this.generationNo, routes: next.snapshot.routes.length }, 'config reloaded');
@@ -396,6 +414,7 @@ export class Gateway implements AdminSource {
     await gen.built.app.close().catch(() => undefined);
     await Promise.all(gen.closeWith.map((s) => s.close()));
     await gen.closeRedis?.close();
+    gen.releaseHeap?.();
   }
 
   /** Stops accepting, lets in-flight requests finish (up to graceMs), then closes everything. */
