@@ -20,5 +20,5 @@ EXPOSE 8080 9901
 # SIGTERM drains in-flight requests (server.shutdownGrace) before the process exits.
 STOPSIGNAL SIGTERM
 # --max-semi-space-size: see src/heap-settings.ts (a smaller young generation; it only counts at startup).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/cli.js"]
 CMD ["start"]
