@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -135,4 +135,37 @@ test('files outside the plugin directory are imported, not copied: a shared modu
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { issues: [], hits: 1, n: 42 });
+});
+
+test('a plugin whose directory cannot be written loads through tsx instead', async (t) => {
+  const dir = await mkdtemp(path.join(ROOT, '.tmp-ts-plugin-'));
+  t.after(async () => {
+    await chmod(dir, 0o755);
+    await rm(dir, { recursive: true, force: true });
+  });
+  await writeFile(path.join(dir, 'labelled.ts'), PLUGIN.replace("import { label } from './lib/label.ts';\n", '').replace("label('x')", "'<x>'"));
+  await chmod(dir, 0o555);
+  const script = `
+    const { loadRegistry } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/plugins/registry.js')).href)});
+    const issues = [];
+    const reg = await loadRegistry(${JSON.stringify(dir)}, issues);
+    let direct;
+    try { await import(${JSON.stringify(pathToFileURL(path.join(dir, 'labelled.ts')).href)}); direct = 'loaded'; }
+    catch (e) { direct = e.code; }
+    console.log(JSON.stringify({ issues, label: reg.get('ts-labelled')?.create({}, {}).label, direct }));
+  `;
+  // Root writes anywhere, so as root the process runs as nobody; otherwise the 0555 mode is enough.
+  const asRoot = process.getuid?.() === 0;
+  const [cmd, args] = asRoot
+    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script]]
+    : [process.execPath, ['--input-type=module', '-e', script]];
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', HOME: os.tmpdir() } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), {
+    issues: [],
+    label: '<x>!',
+    // tsx's loader is what loaded it: a .ts file now imports in this process too.
+    direct: 'loaded',
+  });
+  assert.deepEqual(await readdir(dir), ['labelled.ts']);
 });
