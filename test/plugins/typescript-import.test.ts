@@ -43,9 +43,12 @@ test('a TypeScript plugin and its relative .ts imports load in a plain node proc
     let direct;
     try { await import(${JSON.stringify(pathToFileURL(path.join(dir, 'lib/label.ts')).href)}); direct = 'loaded'; }
     catch (e) { direct = e.code; }
-    // Child processes left running (esbuild's service is one while it compiles).
+    // Child processes left running (esbuild's service is one while it compiles). Stopping it
+    // signals it and does not wait: it is gone once it has exited and been reaped.
     const { readFileSync } = await import('node:fs');
-    const children = readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim();
+    const kids = () => readFileSync('/proc/self/task/' + process.pid + '/children', 'utf8').trim();
+    for (let i = 0; i < 100 && kids() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+    const children = kids();
     console.log(JSON.stringify({ issues, found: def !== undefined, label: def?.create({}, {}).label, same: again.get('ts-labelled') === def, direct, children }));
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
