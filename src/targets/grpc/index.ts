@@ -1,21 +1,20 @@
-/** The grpc target: a REST request becomes one gRPC call through the service's balancer; unary answers JSON, server streams NDJSON or SSE. */
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { PassThrough, Readable } from 'node:stream';
-import type * as grpc from '@grpc/grpc-js';
-import { grpcJs } from './deps.js';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { problemBody, sendProblem } from '../../errors.js';
 import { stateOf } from '../../request-state.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
 import type { GrpcCall } from './binding.js';
-import { grpcClientFor } from './client.js';
+import { GrpcCallError, type CallHandle, type CallStatus, type GrpcChannel } from './channel.js';
+import { grpcChannelFor } from './client.js';
 import { messageToJson } from './json.js';
 import { errorCodeOf, statusName } from './status-map.js';
+import { GrpcCode } from './status-codes.js';
 import { buildRequestObject, encodeRequest, JsonMappingError } from './transcode.js';
 
-const identity = (b: Buffer): Buffer => b;
-/** grpc-js's message when no connection to the target could be made. */
+/** The channel's message when no connection to the target could be made. */
 const NOT_CONNECTED = /^No connection established/;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -36,27 +35,28 @@ function childTraceparent(value: string | undefined): string | undefined {
   return m ? `${m[1]}-${m[2]}-${randomBytes(8).toString('hex')}-${m[4]}` : undefined;
 }
 
-function metadataFor(request: FastifyRequest, call: GrpcCall): grpc.Metadata {
-  const { Metadata } = grpcJs();
-  const md = new Metadata();
-  md.set('x-request-id', request.id);
-  const tp = childTraceparent(request.headers.traceparent as string | undefined);
-  if (tp) md.set('traceparent', tp);
+/** The call's metadata: the listed request headers, then x-request-id and a child traceparent (reserved names are refused at load). */
+function metadataFor(request: FastifyRequest, call: GrpcCall): OutgoingHttpHeaders {
+  const md: OutgoingHttpHeaders = {};
   for (const name of call.requestMetadata) {
     const v = request.headers[name];
-    for (const one of Array.isArray(v) ? v : v === undefined ? [] : [v]) md.add(name, one);
+    if (v !== undefined) md[name] = v;
   }
+  md['x-request-id'] = request.id;
+  const tp = childTraceparent(request.headers.traceparent as string | undefined);
+  if (tp) md.traceparent = tp;
   return md;
 }
 
-function copyResponseMetadata(reply: FastifyReply, call: GrpcCall, md: grpc.Metadata): void {
+/** The listed response metadata as response headers (`-bin` values as sent: base64). */
+function copyResponseMetadata(reply: FastifyReply, call: GrpcCall, md: IncomingHttpHeaders): void {
   for (const name of call.responseMetadata) {
-    const values = md.get(name).filter((v): v is string => typeof v === 'string');
-    if (values.length > 0) reply.header(name, values.length === 1 ? values[0] : values);
+    const v = md[name];
+    if (v !== undefined && v !== '') reply.header(name, v);
   }
 }
 
-function problemOfStatus(err: grpc.ServiceError, service: string): { code: ReturnType<typeof errorCodeOf>; detail: string } {
+function problemOfStatus(err: CallStatus, service: string): { code: ReturnType<typeof errorCodeOf>; detail: string } {
   const code = errorCodeOf(err.code);
   return { code, detail: err.details || `service ${service} answered ${statusName(err.code)}` };
 }
@@ -65,9 +65,39 @@ function decodeToJson(call: GrpcCall, buf: Buffer): unknown {
   return messageToJson(call.responseType, call.responseType.decode(buf));
 }
 
+/** One unary call: resolves with the response message and headers, rejects with a GrpcCallError. */
+function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metadata: OutgoingHttpHeaders, timeoutMs: number, reply: FastifyReply) {
+  return new Promise<{ response: Buffer; headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders }>((resolve, reject) => {
+    let headers: IncomingHttpHeaders = {};
+    let response: Buffer | undefined;
+    let extra = false;
+    const handle = channel.start(call.path, message, metadata, timeoutMs, {
+      onHeaders: (h) => {
+        headers = h;
+      },
+      onMessage: (m) => {
+        if (response === undefined) response = m;
+        else extra = true;
+      },
+      onEnd: (status) => {
+        reply.raw.off('close', onClose);
+        if (status.code !== GrpcCode.OK) reject(new GrpcCallError(status));
+        // A unary method answers exactly one message (grpc-js reports the same statuses).
+        else if (response === undefined) reject(new GrpcCallError({ code: GrpcCode.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }));
+        else if (extra) reject(new GrpcCallError({ code: GrpcCode.UNIMPLEMENTED, details: 'Too many response messages for a unary call', metadata: status.metadata }));
+        else resolve({ response, headers, trailers: status.metadata });
+      },
+    });
+    const onClose = () => {
+      if (!reply.raw.writableFinished) handle.cancel();
+    };
+    reply.raw.once('close', onClose);
+  });
+}
+
 export function createGrpcHandler(call: GrpcCall, service: UpstreamService): RouteHandlerMethod {
   const timeout = call.timeout ?? service.config.timeout;
-  const client = (target: UpstreamTarget) => grpcClientFor(target, service.config);
+  const channel = (target: UpstreamTarget) => grpcChannelFor(target, service.config);
 
   return async function grpcTarget(request, reply) {
     // Everything about the request is checked before any call: a bad body or field is a 400 here.
@@ -92,30 +122,14 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
       if (err instanceof JsonMappingError) return sendProblem(request, reply, 'BAD_REQUEST', err.message);
       throw err;
     }
-    const deadline = new Date(Date.now() + Math.max(1, timeout - reply.elapsedTime));
+    const timeLeft = Math.max(1, timeout - reply.elapsedTime);
     const metadata = metadataFor(request, call);
     if (call.serverStreaming) {
       const target = service.pick(request);
       if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
       stateOf(request).target = target.url;
-      return serverStream(request, reply, call, client(target), message, metadata, deadline, target, service.name);
+      return serverStream(request, reply, call, channel(target), message, metadata, timeLeft, target, service.name);
     }
-
-    const unary = (target: UpstreamTarget) =>
-      new Promise<{ response: Buffer; headers: grpc.Metadata }>((resolve, reject) => {
-        const { Metadata } = grpcJs();
-        let headers = new Metadata();
-        const c = client(target).makeUnaryRequest(call.path, identity, identity, message, metadata, { deadline }, (err, value) => {
-          if (err) reject(err);
-          else resolve({ response: value!, headers });
-        });
-        c.on('metadata', (md) => {
-          headers = md;
-        });
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) c.cancel();
-        });
-      });
 
     let tried: Set<UpstreamTarget> | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -124,7 +138,7 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
       stateOf(request).target = target.url;
       target.inflight++;
       try {
-        const { response, headers } = await unary(target);
+        const { response, headers, trailers } = await unaryCall(channel(target), call, message, metadata, timeLeft, reply);
         let json: unknown;
         try {
           json = decodeToJson(call, response);
@@ -132,17 +146,19 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
           return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
         }
         copyResponseMetadata(reply, call, headers);
+        copyResponseMetadata(reply, call, trailers);
         return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
       } catch (err) {
-        const e = err as grpc.ServiceError;
-        if (e.code === grpcJs().status.CANCELLED && reply.raw.destroyed) return reply;
+        if (!(err instanceof GrpcCallError)) throw err;
+        const e = err;
+        if (e.code === GrpcCode.CANCELLED && reply.raw.destroyed) return reply;
         // No connection could be made, so the call never reached a server: one more try, elsewhere.
-        if (attempt === 0 && e.code === grpcJs().status.UNAVAILABLE && NOT_CONNECTED.test(e.details ?? '') && service.list().length > 1) {
+        if (attempt === 0 && e.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(e.details) && service.list().length > 1) {
           (tried ??= new Set()).add(target);
           continue;
         }
         const { code, detail } = problemOfStatus(e, service.name);
-        if (e.metadata) copyResponseMetadata(reply, call, e.metadata);
+        copyResponseMetadata(reply, call, e.metadata);
         return sendProblem(request, reply, code, detail);
       } finally {
         target.inflight--;
@@ -156,10 +172,10 @@ function serverStream(
   request: FastifyRequest,
   reply: FastifyReply,
   call: GrpcCall,
-  client: grpc.Client,
+  channel: GrpcChannel,
   message: Buffer,
-  metadata: grpc.Metadata,
-  deadline: Date,
+  metadata: OutgoingHttpHeaders,
+  timeoutMs: number,
   target: UpstreamTarget,
   serviceName: string,
 ): Promise<FastifyReply> {
@@ -167,14 +183,14 @@ function serverStream(
   const frame = (json: unknown, event?: string) => (sse ? `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(json)}\n\n` : `${JSON.stringify(json)}\n`);
   target.inflight++;
   return new Promise((resolve) => {
-    const stream = client.makeServerStreamRequest(call.path, identity, identity, message, metadata, { deadline });
     let out: PassThrough | undefined;
     let finished = false;
     const finish = () => {
-      if (!finished) {
-        finished = true;
-        target.inflight--;
-      }
+      if (finished) return false;
+      finished = true;
+      target.inflight--;
+      reply.raw.off('close', onClose);
+      return true;
     };
     const start = () => {
       if (out) return out;
@@ -183,42 +199,45 @@ function serverStream(
       resolve(reply.send(out));
       return out;
     };
-    stream.on('metadata', (md: grpc.Metadata) => copyResponseMetadata(reply, call, md));
-    stream.on('data', (buf: Buffer) => {
-      let json: unknown;
-      try {
-        json = decodeToJson(call, buf);
-      } catch (err) {
-        stream.cancel();
-        const problem = problemBody('GRPC_INTERNAL', request.id, `a message does not decode as ${call.responseType.name}: ${(err as Error).message}`);
-        start().end(frame({ error: problem }, 'error'));
-        finish();
-        return;
-      }
-      start().write(frame(json));
+    const handle: CallHandle = channel.start(call.path, message, metadata, timeoutMs, {
+      onHeaders: (md) => copyResponseMetadata(reply, call, md),
+      onMessage: (buf) => {
+        if (finished) return;
+        let json: unknown;
+        try {
+          json = decodeToJson(call, buf);
+        } catch (err) {
+          finish();
+          handle.cancel();
+          const problem = problemBody('GRPC_INTERNAL', request.id, `a message does not decode as ${call.responseType.name}: ${(err as Error).message}`);
+          start().end(frame({ error: problem }, 'error'));
+          return;
+        }
+        start().write(frame(json));
+      },
+      onEnd: (status) => {
+        if (!finish()) return;
+        if (status.code === GrpcCode.OK) {
+          start().end();
+          return;
+        }
+        if (status.code === GrpcCode.CANCELLED && reply.raw.destroyed) {
+          out?.destroy();
+          if (!out) resolve(reply);
+          return;
+        }
+        const { code, detail } = problemOfStatus(status, serviceName);
+        if (!out) {
+          resolve(sendProblem(request, reply, code, detail));
+          return;
+        }
+        // Mid-stream: the status line is long gone, so the error is the stream's last event.
+        out.end(frame({ error: problemBody(code, request.id, detail) }, 'error'));
+      },
     });
-    stream.on('error', (err: grpc.ServiceError) => {
-      finish();
-      if (err.code === grpcJs().status.CANCELLED && reply.raw.destroyed) {
-        out?.destroy();
-        if (!out) resolve(reply);
-        return;
-      }
-      const { code, detail } = problemOfStatus(err, serviceName);
-      if (!out) {
-        resolve(sendProblem(request, reply, code, detail));
-        return;
-      }
-      // Mid-stream: the status line is long gone, so the error is the stream's last event.
-      out.end(frame({ error: problemBody(code, request.id, detail) }, 'error'));
-    });
-    stream.on('end', () => {
-      finish();
-      if (!out) start();
-      out!.end();
-    });
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) stream.cancel();
-    });
+    function onClose() {
+      if (!reply.raw.writableFinished) handle.cancel();
+    }
+    reply.raw.once('close', onClose);
   });
 }

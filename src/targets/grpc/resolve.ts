@@ -26,6 +26,12 @@ export interface PlacedRouteEntry {
   path: Segment[];
 }
 
+/** Headers of a gRPC request that are the protocol's own (or connection-specific, which HTTP/2 refuses), not metadata. */
+const RESERVED_REQUEST_METADATA: ReadonlySet<string> = new Set([
+  'content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'user-agent', 'host',
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings',
+]);
+
 /** Parsed protos by absolute path, for one load. */
 export type ProtoCache = Map<string, Promise<LoadedProto | string>>;
 
@@ -97,6 +103,12 @@ export async function resolveGrpcRoute(
     issues.push(source.issue([...at, 'service'], `service "${g.service}" has protocol ${service.protocol}; grpc routes need a service with protocol: grpc`));
     ok = false;
   }
+  g.metadata.request.forEach((name, i) => {
+    if (RESERVED_REQUEST_METADATA.has(name.toLowerCase())) {
+      issues.push(source.issue([...at, 'metadata', 'request', i], `"${name}" cannot be sent as metadata: the gateway sets it for the call (or HTTP/2 forbids it)`));
+      ok = false;
+    }
+  });
   if ((g.method === undefined) === (g.annotations !== true)) {
     issues.push(source.issue(at, 'needs exactly one of method: pkg.Service/Method or annotations: true'));
     return [];

@@ -1,7 +1,6 @@
 /** gRPC status codes to HTTP statuses and the gateway's GRPC_* error codes, as grpc-gateway maps them, and back. */
-import type { status as GrpcStatus } from '@grpc/grpc-js';
 import type { ErrorCode } from '../../errors.js';
-import { grpcJs } from './deps.js';
+import { GrpcCode, grpcCodeName } from './status-codes.js';
 
 /** A gRPC status, by its name, -> the error table's code (its HTTP status is in ERRORS). */
 const CODES: Readonly<Record<string, ErrorCode>> = {
@@ -30,12 +29,12 @@ export function errorCodeOf(code: number): ErrorCode {
 
 /** The status name: NOT_FOUND for 5. */
 export function statusName(code: number): string {
-  return (grpcJs().status as unknown as Record<number, string>)[code] ?? 'UNKNOWN';
+  return grpcCodeName(code);
 }
 
 /** An HTTP status from a REST service -> the gRPC status a gRPC client gets (the reverse of grpc-gateway's table). */
-export function grpcStatusOfHttp(httpStatus: number): GrpcStatus {
-  const status = grpcJs().status;
+export function grpcStatusOfHttp(httpStatus: number): number {
+  const status = GrpcCode;
   switch (httpStatus) {
     case 400:
       return status.INVALID_ARGUMENT;

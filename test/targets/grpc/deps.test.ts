@@ -41,13 +41,13 @@ test('a gateway with no gRPC in its config never loads grpc-js or protobufjs', a
   assert.deepEqual(loadedBy(cfg.configFile, '/plain'), { status: 503, grpcJs: false, protobufJs: false });
 });
 
-test('a gateway with a gRPC route loads both, and its calls still reach grpc-js', async (t) => {
+test('a gateway with a REST -> gRPC route loads protobufjs only: its calls go out on node:http2, not grpc-js', async (t) => {
   const cfg = await configDir({
     'routes.d/grpc.yaml':
       'services:\n  inventory:\n    protocol: grpc\n    discovery: { static: ["grpc://127.0.0.1:9"] }\n' +
       `routes:\n  - id: item\n    match: { path: /items/:sku, methods: [GET] }\n    grpc: { service: inventory, proto: ${JSON.stringify(PROTO)}, method: shop.v1.Inventory/GetItem }\n`,
   });
   t.after(() => rm(cfg.dir, { recursive: true, force: true }));
-  // No server on port 9: grpc-js answers UNAVAILABLE, which the gateway maps to 503.
-  assert.deepEqual(loadedBy(cfg.configFile, '/items/sku-1'), { status: 503, grpcJs: true, protobufJs: true });
+  // No server on port 9: the call is UNAVAILABLE, which the gateway maps to 503.
+  assert.deepEqual(loadedBy(cfg.configFile, '/items/sku-1'), { status: 503, grpcJs: false, protobufJs: true });
 });

@@ -11,7 +11,7 @@ const GET_ITEM = `  - id: item
       service: inventory
       proto: ./protos/inventory.proto
       method: shop.v1.Inventory/GetItem
-      metadata: { request: [x-tenant], response: [x-stock-region] }
+      metadata: { request: [x-tenant], response: [x-stock-region, x-stock-checked] }
 `;
 
 async function json(res: Awaited<ReturnType<typeof request>>): Promise<Record<string, unknown>> {
@@ -104,7 +104,7 @@ test('malformed JSON, unknown fields and unknown query parameters are 400 before
   assert.equal(server.calls.length, 0, 'nothing reached the gRPC server');
 });
 
-test('request headers and trace context become metadata; listed response metadata becomes headers', async (t) => {
+test('request headers and trace context become metadata; listed response metadata (headers and trailers) becomes headers', async (t) => {
   const server = await startInventory();
   t.after(() => server.close());
   const gw = await startGateway(grpcFiles([server.url], GET_ITEM));
@@ -115,6 +115,7 @@ test('request headers and trace context become metadata; listed response metadat
   });
   assert.equal(res.statusCode, 200);
   assert.equal(res.headers['x-stock-region'], 'eu-1');
+  assert.equal(res.headers['x-stock-checked'], 'yes', 'from the trailers');
   assert.equal(res.headers['x-request-id'], 'rid-42');
   await res.body.dump();
   const md = server.calls.at(-1)!.metadata;

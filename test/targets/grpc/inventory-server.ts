@@ -39,18 +39,24 @@ export async function startInventory(credentials?: grpc.ServerCredentials): Prom
       const header = new grpc.Metadata();
       header.set('x-stock-region', 'eu-1');
       call.sendMetadata(header);
-      cb(null, {
-        sku: r.sku,
-        shelf: r.shelf,
-        name: `item ${String(r.sku)}`,
-        count: r.minCount ?? '9007199254740993',
-        status: r.status ?? 'IN_STOCK',
-        updatedAt: UPDATED_AT,
-        ttl: { seconds: '1', nanos: 500_000_000 },
-        tags: r.tags,
-        filter: r.filter,
-        sizes: ['1', '-2'],
-      });
+      const trailer = new grpc.Metadata();
+      trailer.set('x-stock-checked', 'yes');
+      cb(
+        null,
+        {
+          sku: r.sku,
+          shelf: r.shelf,
+          name: `item ${String(r.sku)}`,
+          count: r.minCount ?? '9007199254740993',
+          status: r.status ?? 'IN_STOCK',
+          updatedAt: UPDATED_AT,
+          ttl: { seconds: '1', nanos: 500_000_000 },
+          tags: r.tags,
+          filter: r.filter,
+          sizes: ['1', '-2'],
+        },
+        trailer,
+      );
     },
     CreateItem(call: Call, cb: Callback) {
       record('CreateItem', call);

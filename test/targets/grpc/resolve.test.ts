@@ -57,6 +57,22 @@ routes:
   assert.match(errors[1]!, /routes\[0\]\.grpc\.service: service "web" has protocol http; grpc routes need a service with protocol: grpc/);
 });
 
+test('request metadata cannot name the headers the call itself sets or HTTP/2 forbids', async () => {
+  const errors = await errorsOf(
+    grpcFiles(target, `  - id: item
+    match: { path: /items/:sku }
+    grpc:
+      service: inventory
+      proto: ./protos/inventory.proto
+      method: shop.v1.Inventory/GetItem
+      metadata: { request: [x-tenant, Content-Type, connection] }
+`),
+  );
+  assert.equal(errors.length, 2, errors.join('\n'));
+  assert.match(errors[0]!, /^routes\.d\/inventory\.yaml:\d+:\d+ routes\[0\]\.grpc\.metadata\.request\[1\]: "Content-Type" cannot be sent as metadata/);
+  assert.match(errors[1]!, /routes\[0\]\.grpc\.metadata\.request\[2\]: "connection" cannot be sent as metadata/);
+});
+
 test('a path parameter that is not a request field is an error at match.path', async () => {
   const errors = await errorsOf(
     grpcFiles(target, `  - id: item
