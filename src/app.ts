@@ -91,7 +91,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
   const globalLimit = bodyLimitHooks(settings.server.bodyLimit);
-  const observe = observabilityHooks(settings, tracer);
+  const observe = observabilityHooks(settings, tracer, logger);
   const observer = createUpstreamObserver(tracer);
   const backendCall = resilientBackendCall(observer);
 

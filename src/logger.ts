@@ -49,7 +49,33 @@ export function isoTime(now = Date.now()): string {
   return stamp;
 }
 
-export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 'info'): Logger {
+/**
+ * The loggers createLogger made, with where their lines go: the access log writes its lines
+ * there directly (observability/access-log.ts), in the same format pino gives them.
+ */
+const SINKS = new WeakMap<object, LineSink>();
+
+export interface LineSink {
+  /** Takes whole lines, newline included. */
+  write(line: string): void;
+  /** `,"pid":N`: the bindings every line of the logger carries. */
+  readonly base: string;
+}
+
+/** Where `logger`'s lines go, when createLogger made it (other loggers have their own formats). */
+export function lineSinkOf(logger: object): LineSink | undefined {
+  return SINKS.get(logger);
+}
+
+/**
+ * The gateway's logger. `to` replaces stdout (tests): lines are handed to it as they come.
+ */
+export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 'info', to?: { write(text: string): unknown }): Logger {
+  if (to) {
+    const logger = pino({ level, base: { pid: process.pid }, timestamp: () => isoTime() }, { write: (line: string) => to.write(line) });
+    SINKS.set(logger, { write: (line) => to.write(line), base: `,"pid":${process.pid}` });
+    return logger;
+  }
   const destination = pino.destination({ dest: 1, sync: false });
   const batch = new LineBatch(destination);
   let ready = false;
@@ -73,5 +99,7 @@ export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 
       /* not ready yet, or stdout is gone */
     }
   });
-  return pino({ level, base: { pid: process.pid }, timestamp: () => isoTime() }, batch);
+  const logger = pino({ level, base: { pid: process.pid }, timestamp: () => isoTime() }, batch);
+  SINKS.set(logger, { write: (line) => batch.write(line), base: `,"pid":${process.pid}` });
+  return logger;
 }

@@ -17,7 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RouteEntry } from '../config/snapshot.js';
 import { writeProblem } from '../errors.js';
-import { accessLogEntry } from '../observability/access-log.js';
+import { accessLogWriter, type AccessLogWrite } from '../observability/access-log.js';
 import { routeRequestCounter } from '../observability/request-hooks.js';
 import { checkRequestHead, requestIdOf, type AcceptedHead } from '../request-head.js';
 import { stateOf } from '../request-state.js';
@@ -59,6 +59,7 @@ class FastRoute {
     private readonly routeId: string,
     private readonly plan: ProxyPlan,
     private readonly settings: FastLaneSettings,
+    private readonly writeAccessLog: AccessLogWrite | undefined,
   ) {
     this.routeOptions = { config: { routeId } };
     this.count = routeRequestCounter(routeId);
@@ -127,26 +128,28 @@ class FastRoute {
   private served(request: FastRequest, res: ServerResponse, began: number): void {
     const ms = performance.now() - began;
     this.count(request.method, res.statusCode, ms / 1000);
-    if (!this.settings.accessLog) return;
-    const entry = accessLogEntry(
+    this.writeAccessLog?.(
       { routeId: this.routeId, method: request.method, url: request.url, status: res.statusCode, ms, contentLength: undefined, ip: request.ip, state: request.gatehouse },
-      this.settings.redact,
+      request.id,
+      () => request.log,
     );
-    request.log.info(entry, 'request');
   }
 }
 
 export class FastLane {
   private readonly routes = new Map<string, FastRoute>();
+  private readonly writeAccessLog: AccessLogWrite | undefined;
 
   constructor(
     private readonly table: RouteTable<RouteEntry>,
     private readonly settings: FastLaneSettings,
-  ) {}
+  ) {
+    this.writeAccessLog = settings.accessLog ? accessLogWriter(settings.logger, settings.redact) : undefined;
+  }
 
   /** Puts a route on the lane, proxied through `plan` (a direct one). */
   add(routeId: string, plan: ProxyPlan): void {
-    this.routes.set(routeId, new FastRoute(routeId, plan, this.settings));
+    this.routes.set(routeId, new FastRoute(routeId, plan, this.settings, this.writeAccessLog));
   }
 
   /** How many routes are on the lane. */

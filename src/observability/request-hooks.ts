@@ -1,7 +1,7 @@
 /** The gateway-wide hooks for metrics, the access log, tracing and Server-Timing, built once per app from settings. */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Settings } from '../config/schema.js';
-import { accessLogLine } from './access-log.js';
+import { accessLogWriter, servedRequest } from './access-log.js';
 import { methodIndex, methodLabel, rateLimited, requestDuration, requestsTotal } from './metrics.js';
 import type { CounterSeries } from './tally.js';
 import type { RequestTracer } from './tracing.js';
@@ -43,9 +43,8 @@ export function redactedNames(settings: Settings): ReadonlySet<string> {
   return new Set(settings.logging.redactQuery.map((q) => q.toLowerCase()));
 }
 
-export function observabilityHooks(settings: Settings, tracer: RequestTracer | undefined): ObservabilityHooks {
-  const accessLog = settings.logging.accessLog;
-  const redact = redactedNames(settings);
+export function observabilityHooks(settings: Settings, tracer: RequestTracer | undefined, logger: FastifyBaseLogger): ObservabilityHooks {
+  const writeAccessLog = settings.logging.accessLog ? accessLogWriter(logger, redactedNames(settings)) : undefined;
   return {
     onRequest: tracer ? async (request) => tracer.onRequest(request) : undefined,
     onSend: settings.server.timing
@@ -61,7 +60,7 @@ export function observabilityHooks(settings: Settings, tracer: RequestTracer | u
     onResponse(request, reply, done) {
       countRequest(routeIdOf(request) ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
       tracer?.onResponse(request, reply);
-      if (accessLog) request.log.info(accessLogLine(request, reply, redact), 'request');
+      if (writeAccessLog) writeAccessLog(servedRequest(request, reply), request.id, () => request.log);
       done();
     },
   };
