@@ -23,6 +23,7 @@ import {
 
 const { NGHTTP2_CANCEL } = http2.constants;
 const USER_AGENT = 'gatehouse-grpc';
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The status a call ended with; `metadata` holds the trailers (or the headers of a trailers-only answer). */
 export interface CallStatus {
@@ -84,7 +85,8 @@ class ClientCall {
     private readonly listener: CallListener,
   ) {
     this.reader = new MessageReader(MAX_RECEIVE_BYTES, () => this.headers?.['grpc-encoding'] as string | undefined);
-    this.timer = setTimeout(() => this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
+    // setTimeout takes at most 2^31-1 ms (~24.8 days); a longer deadline is left to the server.
+    this.timer = setTimeout(() => this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), Math.min(timeoutMs, MAX_TIMER_MS));
     stream.on('response', (h) => this.onResponse(h));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('trailers', (t) => {

@@ -122,13 +122,13 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
       if (err instanceof JsonMappingError) return sendProblem(request, reply, 'BAD_REQUEST', err.message);
       throw err;
     }
-    const timeLeft = Math.max(1, timeout - reply.elapsedTime);
+    const timeLeft = () => Math.max(1, timeout - reply.elapsedTime);
     const metadata = metadataFor(request, call);
     if (call.serverStreaming) {
       const target = service.pick(request);
       if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
       stateOf(request).target = target.url;
-      return serverStream(request, reply, call, channel(target), message, metadata, timeLeft, target, service.name);
+      return serverStream(request, reply, call, channel(target), message, metadata, timeLeft(), target, service.name);
     }
 
     let tried: Set<UpstreamTarget> | undefined;
@@ -138,7 +138,7 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
       stateOf(request).target = target.url;
       target.inflight++;
       try {
-        const { response, headers, trailers } = await unaryCall(channel(target), call, message, metadata, timeLeft, reply);
+        const { response, headers, trailers } = await unaryCall(channel(target), call, message, metadata, timeLeft(), reply);
         let json: unknown;
         try {
           json = decodeToJson(call, response);
