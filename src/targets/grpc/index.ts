@@ -1,3 +1,4 @@
+/** The grpc target: a REST request becomes one gRPC call through the service's balancer; unary answers JSON, server streams NDJSON or SSE. */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { PassThrough, Readable } from 'node:stream';
@@ -150,7 +151,7 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
         return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
       } catch (err) {
         if (!(err instanceof GrpcCallError)) throw err;
-        const e = err;
+        const e: GrpcCallError = err;
         if (e.code === GrpcCode.CANCELLED && reply.raw.destroyed) return reply;
         // No connection could be made, so the call never reached a server: one more try, elsewhere.
         if (attempt === 0 && e.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(e.details) && service.list().length > 1) {
