@@ -85,8 +85,10 @@ class ClientCall {
     private readonly listener: CallListener,
   ) {
     this.reader = new MessageReader(MAX_RECEIVE_BYTES, () => this.headers?.['grpc-encoding'] as string | undefined);
-    // setTimeout takes at most 2^31-1 ms (~24.8 days); a longer deadline is left to the server.
-    this.timer = setTimeout(() => this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), Math.min(timeoutMs, MAX_TIMER_MS));
+    // Whole milliseconds: Node keeps one timer list per distinct duration, and the time left of
+    // each request is fractional. setTimeout takes at most 2^31-1 ms (~24.8 days); a longer
+    // deadline is left to the server (grpc-timeout).
+    this.timer = setTimeout(() => this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), Math.min(Math.ceil(timeoutMs), MAX_TIMER_MS));
     stream.on('response', (h) => this.onResponse(h));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('trailers', (t) => {
