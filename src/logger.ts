@@ -71,9 +71,12 @@ export function lineSinkOf(logger: object): LineSink | undefined {
  * The gateway's logger. `to` replaces stdout (tests): lines are handed to it as they come.
  */
 export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 'info', to?: { write(text: string): unknown }): Logger {
+  const options = { level, base: { pid: process.pid }, timestamp: () => isoTime() };
+  const base = `,"pid":${process.pid}`;
   if (to) {
-    const logger = pino({ level, base: { pid: process.pid }, timestamp: () => isoTime() }, { write: (line: string) => to.write(line) });
-    SINKS.set(logger, { write: (line) => to.write(line), base: `,"pid":${process.pid}` });
+    const write = (line: string): void => void to.write(line);
+    const logger = pino(options, { write });
+    SINKS.set(logger, { write, base });
     return logger;
   }
   const destination = pino.destination({ dest: 1, sync: false });
@@ -99,7 +102,7 @@ export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 
       /* not ready yet, or stdout is gone */
     }
   });
-  const logger = pino({ level, base: { pid: process.pid }, timestamp: () => isoTime() }, batch);
-  SINKS.set(logger, { write: (line) => batch.write(line), base: `,"pid":${process.pid}` });
+  const logger = pino(options, batch);
+  SINKS.set(logger, { write: (line) => batch.write(line), base });
   return logger;
 }

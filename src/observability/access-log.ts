@@ -73,12 +73,12 @@ export function accessLogEntry(served: ServedRequest, redact: ReadonlySet<string
 /** What one served request tells the access log, from Fastify's request and reply. */
 export function servedRequest(request: FastifyRequest, reply: FastifyReply): ServedRequest {
   return {
-      routeId: routeIdOf(request),
-      method: request.method,
-      url: request.url,
-      status: reply.statusCode,
-      ms: reply.elapsedTime,
-      contentLength: reply.getHeader('content-length'),
+    routeId: routeIdOf(request),
+    method: request.method,
+    url: request.url,
+    status: reply.statusCode,
+    ms: reply.elapsedTime,
+    contentLength: reply.getHeader('content-length'),
     ip: request.ip ?? notedPeer(request.raw),
     state: request.gatehouse,
   };

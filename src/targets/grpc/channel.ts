@@ -61,7 +61,7 @@ export interface ChannelTls {
   readonly servername?: string;
 }
 
-const NO_METADATA: IncomingHttpHeaders = {};
+const NO_METADATA: IncomingHttpHeaders = Object.freeze({});
 
 interface SessionState {
   readonly session: http2.ClientHttp2Session;
@@ -122,8 +122,7 @@ class ClientCall {
         if (!this.ended) this.listener.onMessage(m);
       });
     } catch (err) {
-      const e = err as WireError;
-      this.fail(e.code ?? GrpcCode.INTERNAL, e.message);
+      this.fail(err instanceof WireError ? err.code : GrpcCode.INTERNAL, (err as Error).message);
     }
   }
 
