@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
-import { GrpcChannel, type CallStatus } from '../../../src/targets/grpc/channel.js';
+import { CALLS_PER_SESSION, GrpcChannel, MAX_SESSIONS, type CallStatus } from '../../../src/targets/grpc/channel.js';
 import { GrpcCode } from '../../../src/targets/grpc/status-codes.js';
 import { frameMessage } from '../../../src/targets/grpc/wire.js';
 import { closedPort } from '../../helpers/upstream.js';
@@ -113,6 +113,25 @@ test('calls share one connection; after the server sends GOAWAY the next call op
   goaway = false;
   assert.equal((await call(ch).done).status.code, GrpcCode.OK);
   assert.equal(srv.sessions, 2);
+});
+
+test('one call at a time keeps one connection; many in flight spread over up to MAX_SESSIONS connections', async (t) => {
+  const held: http2.ServerHttp2Stream[] = [];
+  let hold = false;
+  const answer = (stream: http2.ServerHttp2Stream) => stream.respond({ ...okHead, 'grpc-status': '0' }, { endStream: true });
+  const srv = await rawServer(t, (stream) => (hold ? held.push(stream) : answer(stream)));
+  const ch = channelTo(t, srv.port);
+  for (let i = 0; i < 5; i++) assert.equal((await call(ch).done).status.code, GrpcCode.OK);
+  assert.deepEqual([srv.sessions, ch.sessionCount], [1, 1]);
+
+  hold = true;
+  const many = CALLS_PER_SESSION * MAX_SESSIONS + 10;
+  const calls = Array.from({ length: many }, () => call(ch).done);
+  while (held.length < many) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(ch.sessionCount, MAX_SESSIONS);
+  assert.equal(srv.sessions, MAX_SESSIONS);
+  for (const stream of held) answer(stream);
+  assert.ok((await Promise.all(calls)).every((o) => o.status.code === GrpcCode.OK));
 });
 
 test('a trailers-only answer: the status and percent-decoded message come from the headers', async (t) => {
