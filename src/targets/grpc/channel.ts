@@ -176,8 +176,9 @@ export interface CallHandle {
  * Sessions per target, and the calls in flight on each before another is opened. One HTTP/2
  * connection makes the gateway and the server take turns: the server answers a batch of calls,
  * then waits while the gateway reads them. A few connections let them overlap: on the bench's
- * gRPC row 4 sessions served 25-40% more calls per second than 1 (2: about half of that; 8: the
- * same as 4). A target with fewer calls in flight keeps one connection.
+ * gRPC row 4 round-robin sessions served 25-40% more calls per second than 1 on a slow stretch
+ * of the machine, 2-14% on a fast one (2: about half of that; 8: the same as 4). A target with
+ * fewer calls in flight keeps one connection.
  */
 export const MAX_SESSIONS = 4;
 export const CALLS_PER_SESSION = 8;
