@@ -190,15 +190,14 @@ export class GrpcChannel {
   private readonly options: http2.SecureClientSessionOptions;
 
   /**
-   * @param url the target: `grpc://` or `http://` is plaintext (h2c), `grpcs://` or `https://` TLS.
+   * @param address host:port of the target (also in error details).
+   * @param tls set for a TLS target (`grpcs://`, `https://`: client.ts isTlsTarget), its CA and client certificate if any; undefined for h2c.
    */
   constructor(
-    url: string,
-    tls: ChannelTls | undefined,
-    /** host:port, for error details. */
     readonly address: string,
+    tls: ChannelTls | undefined,
   ) {
-    const secure = url.startsWith('https:') || url.startsWith('grpcs:');
+    const secure = tls !== undefined;
     this.authority = `${secure ? 'https' : 'http'}://${address}`;
     this.options = secure ? { ca: tls?.ca, key: tls?.key, cert: tls?.cert, servername: tls?.servername, ALPNProtocols: ['h2'] } : {};
   }

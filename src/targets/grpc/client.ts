@@ -15,7 +15,8 @@ export function grpcChannelFor(target: UpstreamTarget, service: ServiceEntry): G
   return target.resource(CHANNEL, () => {
     const u = new URL(target.url);
     const port = u.port || (isTlsTarget(target.url) ? '443' : '80');
-    const channel = new GrpcChannel(target.url, isTlsTarget(target.url) ? service.tlsMaterial : undefined, `${u.hostname}:${port}`);
+    const tls = isTlsTarget(target.url) ? (service.tlsMaterial ?? {}) : undefined;
+    const channel = new GrpcChannel(`${u.hostname}:${port}`, tls);
     return { value: channel, close: () => channel.close() };
   });
 }

@@ -28,40 +28,37 @@ export function errorCodeOf(code: number): ErrorCode {
 }
 
 /** The status name: NOT_FOUND for 5. */
-export function statusName(code: number): string {
-  return grpcCodeName(code);
-}
+export const statusName = grpcCodeName;
 
 /** An HTTP status from a REST service -> the gRPC status a gRPC client gets (the reverse of grpc-gateway's table). */
 export function grpcStatusOfHttp(httpStatus: number): number {
-  const status = GrpcCode;
   switch (httpStatus) {
     case 400:
-      return status.INVALID_ARGUMENT;
+      return GrpcCode.INVALID_ARGUMENT;
     case 401:
-      return status.UNAUTHENTICATED;
+      return GrpcCode.UNAUTHENTICATED;
     case 403:
-      return status.PERMISSION_DENIED;
+      return GrpcCode.PERMISSION_DENIED;
     case 404:
-      return status.NOT_FOUND;
+      return GrpcCode.NOT_FOUND;
     case 409:
-      return status.ABORTED;
+      return GrpcCode.ABORTED;
     case 412:
-      return status.FAILED_PRECONDITION;
+      return GrpcCode.FAILED_PRECONDITION;
     case 429:
-      return status.RESOURCE_EXHAUSTED;
+      return GrpcCode.RESOURCE_EXHAUSTED;
     case 499:
-      return status.CANCELLED;
+      return GrpcCode.CANCELLED;
     case 501:
-      return status.UNIMPLEMENTED;
+      return GrpcCode.UNIMPLEMENTED;
     case 502:
     case 503:
-      return status.UNAVAILABLE;
+      return GrpcCode.UNAVAILABLE;
     case 504:
-      return status.DEADLINE_EXCEEDED;
+      return GrpcCode.DEADLINE_EXCEEDED;
     default:
-      if (httpStatus >= 200 && httpStatus < 300) return status.OK;
-      if (httpStatus >= 400 && httpStatus < 500) return status.FAILED_PRECONDITION;
-      return httpStatus >= 500 ? status.INTERNAL : status.UNKNOWN;
+      if (httpStatus >= 200 && httpStatus < 300) return GrpcCode.OK;
+      if (httpStatus >= 400 && httpStatus < 500) return GrpcCode.FAILED_PRECONDITION;
+      return httpStatus >= 500 ? GrpcCode.INTERNAL : GrpcCode.UNKNOWN;
   }
 }

@@ -69,7 +69,7 @@ async function rawServer(t: TestContext, answer: (stream: http2.ServerHttp2Strea
 }
 
 function channelTo(t: TestContext, port: number): GrpcChannel {
-  const ch = new GrpcChannel(`grpc://127.0.0.1:${port}`, undefined, `127.0.0.1:${port}`);
+  const ch = new GrpcChannel(`127.0.0.1:${port}`, undefined);
   t.after(() => ch.close());
   return ch;
 }
