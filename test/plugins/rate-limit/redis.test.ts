@@ -98,14 +98,17 @@ test('server.workers: 2 share one limit through Redis', async (t) => {
     statuses.push(r.statusCode);
   }
   assert.deepEqual(statuses, [...Array(10).fill(200), ...Array(6).fill(429)]);
-  const pids = new Set(
-    gw
-      .output()
-      .split('\n')
-      .filter((l) => l.includes('"msg":"request"'))
-      .map((l) => (JSON.parse(l) as { pid: number }).pid),
-  );
-  assert.equal(pids.size, 2, 'both workers answered');
+  // Each worker's log lines reach its output in batches, at least every 100 ms (src/logger.ts).
+  const pids = () =>
+    new Set(
+      gw
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"request"'))
+        .map((l) => (JSON.parse(l) as { pid: number }).pid),
+    );
+  for (let i = 0; i < 100 && pids().size < 2; i++) await sleep(50);
+  assert.equal(pids().size, 2, 'both workers answered');
 });
 
 for (const onError of ['allow', 'deny'] as const) {
