@@ -19,6 +19,7 @@ import { INGRESS_HEADER } from './targets/grpc/ingress-route.js';
 import { createProxyHandler, type HeaderHook } from './targets/proxy.js';
 import { isHeadersOnly } from './plugins/define.js';
 import { proxyPlan, type ProxyOptions, type ProxyPlan } from './targets/proxy-plan.js';
+import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import { FastLane, laneClosedBy, laneTakes } from './fast-lane/fast-lane.js';
 import { createWebSocketHandler } from './targets/websocket/index.js';
 import { dropConnectionNamed } from './upstream/hop-by-hop.js';
@@ -71,6 +72,8 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     genReqId: requestIdOf,
     // Fastify's own per-request lines are off: the gateway writes one access-log line instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // Each request's child logger is made only when something logs through it.
+    childLoggerFactory: lazyChildLoggerFactory,
     exposeHeadRoutes: false,
     return503OnClosing: false,
     routerOptions: { ...ROUTER_OPTIONS, constraints: table.constraints.strategies as never },

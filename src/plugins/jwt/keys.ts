@@ -12,6 +12,7 @@ import { JwksCache } from '../../auth/jwks-cache.js';
 import { algorithmsForPublicKey, ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, looksLikePublicKeyMaterial, narrow, type JwsAlgorithm } from '../../auth/key-algorithms.js';
 import type { JwtConfig } from './schema.js';
 import type { JoseHeader } from './token-header.js';
+import { rememberingVerify } from './verified-tokens.js';
 
 export interface VerifyingKey {
   readonly algorithms: readonly JwsAlgorithm[];
@@ -44,9 +45,10 @@ function verifierFactory(config: JwtConfig) {
       allowedAud,
       requiredClaims: required.length > 0 ? required : undefined,
       clockTolerance: config.clockTolerance,
-      cache: config.cacheSize > 0 ? config.cacheSize : false,
+      // Verified tokens are remembered by verified-tokens.ts instead of fast-jwt's cache.
+      cache: false,
     }) as (token: string) => Record<string, unknown>;
-    return { algorithms, verify };
+    return { algorithms, verify: rememberingVerify(verify, config.cacheSize, config.clockTolerance) };
   };
 }
 

@@ -12,9 +12,28 @@ export function readHeader(token: string): JoseHeader | { error: string } {
   const first = token.indexOf('.');
   const last = token.lastIndexOf('.');
   if (first <= 0 || first === last || token.indexOf('.', first + 1) !== last) return { error: 'the token is not a signed JWT (header.payload.signature)' };
-  const head = token.slice(0, first);
-  if (!SEGMENT.test(head)) return { error: 'the token header is not base64url' };
   if (last === token.length - 1) return { error: 'the token has no signature' };
+  const head = token.slice(0, first);
+  const known = seen.get(head);
+  if (known !== undefined) return known;
+  const read = parseHeader(head);
+  if (!('error' in read)) {
+    if (seen.size >= SEEN_MAX) seen.clear();
+    seen.set(head, read);
+  }
+  return read;
+}
+
+/**
+ * Headers already read, by their base64url text: a gateway sees few distinct ones (one per
+ * algorithm and key id), so most tokens skip the decode and JSON parse. Bounded: a flood of
+ * made-up headers only empties it.
+ */
+const seen = new Map<string, JoseHeader>();
+const SEEN_MAX = 256;
+
+function parseHeader(head: string): JoseHeader | { error: string } {
+  if (!SEGMENT.test(head)) return { error: 'the token header is not base64url' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
