@@ -1,5 +1,6 @@
 /** Header filtering both ways: hop-by-hop headers (RFC 9110 7.6.1) and those named in Connection never cross. */
 import type { IncomingHttpHeaders } from 'node:http';
+import { util } from 'undici';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -103,7 +104,8 @@ function makeRawFilter(drop: ReadonlySet<string>): RawFilter {
 export function collectRawHeaders(raw: readonly Buffer[], drop?: ReadonlySet<string>, seen?: { connection?: string }): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
+    // undici's lookup gives the well-known names as shared lower-case strings, with no decode.
+    const name = util.headerNameToString(raw[i]!);
     if (seen && name === 'connection') {
       const v = raw[i + 1]!.toString('latin1');
       seen.connection = seen.connection === undefined ? v : `${seen.connection}, ${v}`;
