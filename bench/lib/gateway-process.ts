@@ -15,7 +15,7 @@ export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');
 
 /** Node flags for every gateway the bench starts, from BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
-const EXTRA_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+const extraNodeArgs = (): string[] => (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -52,7 +52,7 @@ export async function startGateway(configFile: string, opts: StartOptions = {}):
   const logFile = opts.logFile ?? path.join(path.dirname(configFile), 'gateway.log');
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
-  const child = start(process.execPath, [...STARTUP_FLAGS, ...EXTRA_NODE_ARGS, ...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
+  const child = start(process.execPath, [...STARTUP_FLAGS, ...extraNodeArgs(), ...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
     core: CORE.proxy,
     cwd: path.dirname(configFile),
     stdio: ['ignore', fd, fd],
