@@ -171,7 +171,7 @@ export async function buildApp({ snapshot, services, logger, tracer, redis }: Ap
     }
     const untrustedClients = settings.server.trustProxy === false;
     let handler: RouteHandlerMethod;
-    if (route.grpcCall) handler = createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!);
+    if (route.grpcCall) handler = createGrpcHandler(route.grpcCall, services.get(route.grpcCall.service)!, observer);
     else if (route.aggregatePlan) {
       handler = createAggregateHandler(route, route.aggregatePlan, new Map(route.aggregatePlan.services.map((n) => [n, services.get(n)!])), { untrustedClients, call: backendCall });
     } else {

@@ -14,9 +14,12 @@ import { messageToJson } from './json.js';
 import { errorCodeOf, statusName } from './status-map.js';
 import { GrpcCode } from './status-codes.js';
 import { buildRequestObject, encodeRequest, JsonMappingError } from './transcode.js';
+import { resilientUnaryTry, type GrpcTryInput, type UnaryOutcome } from './resilient-call.js';
+import type { UpstreamObserver } from '../../observability/upstream-observer.js';
+import { UpstreamError } from '../../upstream/call.js';
+import { ClientGone, offAbort, onAbort, type CallSignal } from '../../upstream/client-gone.js';
+import { nothingToPick } from '../../upstream/with-balancer.js';
 
-/** The channel's message when no connection to the target could be made. */
-const NOT_CONNECTED = /^No connection established/;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 async function readBody(request: FastifyRequest): Promise<Buffer | undefined> {
@@ -37,8 +40,8 @@ function childTraceparent(value: string | undefined): string | undefined {
 }
 
 /** The call's metadata: the listed request headers, then x-request-id and a child traceparent (reserved names are refused at load). */
-function metadataFor(request: FastifyRequest, call: GrpcCall): OutgoingHttpHeaders {
-  const md: OutgoingHttpHeaders = {};
+function metadataFor(request: FastifyRequest, call: GrpcCall): Record<string, string | string[]> {
+  const md: Record<string, string | string[]> = {};
   for (const name of call.requestMetadata) {
     const v = request.headers[name];
     if (v !== undefined) md[name] = v;
@@ -66,8 +69,11 @@ function decodeToJson(call: GrpcCall, buf: Buffer): unknown {
   return messageToJson(call.responseType, call.responseType.decode(buf));
 }
 
-/** One unary call: resolves with the response message and headers, rejects with a GrpcCallError. */
-function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metadata: OutgoingHttpHeaders, timeoutMs: number, reply: FastifyReply) {
+/**
+ * One unary call on `channel`: resolves with the response message and metadata, rejects with a
+ * GrpcCallError; cancelled when the try's signal fires (the client left).
+ */
+function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metadata: OutgoingHttpHeaders, timeoutMs: number, signal: CallSignal) {
   return new Promise<{ response: Buffer; headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders }>((resolve, reject) => {
     let headers: IncomingHttpHeaders = {};
     let response: Buffer | undefined;
@@ -81,7 +87,7 @@ function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metada
         else extra = true;
       },
       onEnd: (status) => {
-        reply.raw.off('close', onClose);
+        offAbort(signal, cancel);
         if (status.code !== GrpcCode.OK) reject(new GrpcCallError(status));
         // A unary method answers exactly one message (grpc-js reports the same statuses).
         else if (response === undefined) reject(new GrpcCallError({ code: GrpcCode.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }));
@@ -89,16 +95,16 @@ function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metada
         else resolve({ response, headers, trailers: status.metadata });
       },
     });
-    const onClose = () => {
-      if (!reply.raw.writableFinished) handle.cancel();
-    };
-    reply.raw.once('close', onClose);
+    const cancel = () => handle.cancel();
+    if (signal.aborted) cancel();
+    else onAbort(signal, cancel);
   });
 }
 
-export function createGrpcHandler(call: GrpcCall, service: UpstreamService): RouteHandlerMethod {
+export function createGrpcHandler(call: GrpcCall, service: UpstreamService, observer: UpstreamObserver): RouteHandlerMethod {
   const timeout = call.timeout ?? service.config.timeout;
   const channel = (target: UpstreamTarget) => grpcChannelFor(target, service.config);
+  const unaryTry = resilientUnaryTry(service, observer, channel, (ch, input) => unaryCall(ch, call, input.message, input.headers, input.timeLeft(), input.signal));
 
   return async function grpcTarget(request, reply) {
     // Everything about the request is checked before any call: a bad body or field is a 400 here.
@@ -127,43 +133,67 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService): Rou
     const metadata = metadataFor(request, call);
     if (call.serverStreaming) {
       const target = service.pick(request);
-      if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
+      if (!target) {
+        const none = nothingToPick(service);
+        return sendProblem(request, reply, none.code, none.message, { headers: none.headers });
+      }
       stateOf(request).target = target.url;
       return serverStream(request, reply, call, channel(target), message, metadata, timeLeft(), target, service.name);
     }
 
-    let tried: Set<UpstreamTarget> | undefined;
+    const gone = new ClientGone();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const input: GrpcTryInput = {
+      request,
+      method: request.method as GrpcTryInput['method'],
+      path: call.path,
+      headers: metadata,
+      body: undefined,
+      replayable: true,
+      signal: gone,
+      tried: new Set(),
+      message,
+      timeLeft,
+    };
     for (let attempt = 0; ; attempt++) {
-      const target = service.pick(request, tried);
-      if (!target) return sendProblem(request, reply, 'UPSTREAM_UNAVAILABLE', `service ${service.name} has no available target`);
-      stateOf(request).target = target.url;
-      target.inflight++;
-      try {
-        const { response, headers, trailers } = await unaryCall(channel(target), call, message, metadata, timeLeft(), reply);
-        let json: unknown;
-        try {
-          json = decodeToJson(call, response);
-        } catch (err) {
-          return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
-        }
-        copyResponseMetadata(reply, call, headers);
-        copyResponseMetadata(reply, call, trailers);
-        return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
-      } catch (err) {
-        if (!(err instanceof GrpcCallError)) throw err;
-        const e: GrpcCallError = err;
-        if (e.code === GrpcCode.CANCELLED && reply.raw.destroyed) return reply;
-        // No connection could be made, so the call never reached a server: one more try, elsewhere.
-        if (attempt === 0 && e.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(e.details) && service.list().length > 1) {
-          (tried ??= new Set()).add(target);
-          continue;
-        }
-        const { code, detail } = problemOfStatus(e, service.name);
-        copyResponseMetadata(reply, call, e.metadata);
-        return sendProblem(request, reply, code, detail);
-      } finally {
-        target.inflight--;
+      const target = service.pick(request, input.tried.size > 0 ? input.tried : undefined);
+      if (!target) {
+        const none = nothingToPick(service);
+        return sendProblem(request, reply, none.code, none.message, { headers: none.headers });
       }
+      stateOf(request).target = target.url;
+      input.tried.add(target);
+      let outcome: UnaryOutcome;
+      try {
+        outcome = (await unaryTry(target, input)).response.outcome;
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        if (err.kind === 'client-gone') return reply;
+        // No connection could be made, so the call never reached a server: one more try, elsewhere.
+        if (err.kind === 'connect-error' && attempt === 0 && service.list().length > 1) continue;
+        const cause = (err as { cause?: unknown }).cause;
+        if (cause instanceof GrpcCallError) {
+          const { code, detail } = problemOfStatus(cause, service.name);
+          return sendProblem(request, reply, code, detail);
+        }
+        return sendProblem(request, reply, err.code, err.message, { headers: err.headers });
+      }
+      if ('error' in outcome) {
+        const { code, detail } = problemOfStatus(outcome.error, service.name);
+        copyResponseMetadata(reply, call, outcome.error.metadata);
+        return sendProblem(request, reply, code, detail);
+      }
+      let json: unknown;
+      try {
+        json = decodeToJson(call, outcome.response);
+      } catch (err) {
+        return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
+      }
+      copyResponseMetadata(reply, call, outcome.headers);
+      copyResponseMetadata(reply, call, outcome.trailers);
+      return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
     }
   };
 }

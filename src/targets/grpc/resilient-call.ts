@@ -1,0 +1,91 @@
+/**
+ * One unary gRPC try on one target, through the same upstream steps as a proxied HTTP try:
+ * observed (the target's latency EWMA and passive health, the upstream metrics, the trace span)
+ * and judged by the target's circuit breaker. Those steps judge an answer by its HTTP status,
+ * so a gRPC status counts as the HTTP status the gateway answers for it (grpc-gateway's table:
+ * UNAVAILABLE 503, INTERNAL 500, DEADLINE_EXCEEDED 504, NOT_FOUND 404, ...): with the default
+ * `failOn` the 5xx ones count against the target, client errors never do. A call that never
+ * reached a server (no connection) is a connect error, and one the client abandoned is blameless.
+ */
+import type { IncomingHttpHeaders } from 'node:http2';
+import { ERRORS } from '../../errors.js';
+import type { UpstreamObserver } from '../../observability/upstream-observer.js';
+import { withBreaker } from '../../upstream/breaker.js';
+import { UpstreamError, type CallInput, type TargetCall, type UpstreamAnswer } from '../../upstream/call.js';
+import type { UpstreamService } from '../../upstream/service.js';
+import { withObservation } from '../../upstream/with-observation.js';
+import { GrpcCallError, type GrpcChannel } from './channel.js';
+import { GrpcCode } from './status-codes.js';
+import { errorCodeOf } from './status-map.js';
+
+/** The channel's message when no connection to the target could be made. */
+export const NOT_CONNECTED = /^No connection established/;
+
+/** What one unary call gave: its one response message and metadata, or the status it failed with. */
+export type UnaryOutcome = { readonly response: Buffer; readonly headers: IncomingHttpHeaders; readonly trailers: IncomingHttpHeaders } | { readonly error: GrpcCallError };
+
+/** A unary call's outcome as the upstream steps see an answer: its status is the HTTP status of its gRPC status. */
+export class GrpcAnswer implements UpstreamAnswer {
+  readonly headers: IncomingHttpHeaders = {};
+  constructor(
+    readonly statusCode: number,
+    readonly outcome: UnaryOutcome,
+  ) {}
+
+  discard(): void {
+    /* the message is already read */
+  }
+}
+
+/** The HTTP status the gateway answers for a gRPC status (200 for OK). */
+export function httpStatusOfGrpc(code: number): number {
+  return code === GrpcCode.OK ? 200 : ERRORS[errorCodeOf(code)].status;
+}
+
+/** A unary try's input: the call's metadata are its `headers` (the observer may add trace context to them). */
+export interface GrpcTryInput extends CallInput {
+  /** The request message, encoded. */
+  readonly message: Buffer;
+  /** Milliseconds left of the route's timeout: the try's deadline. */
+  readonly timeLeft: () => number;
+}
+
+/** Sends one unary call: resolves with the message, rejects with the GrpcCallError of any other status. */
+export type UnarySend = (channel: GrpcChannel, input: GrpcTryInput) => Promise<Exclude<UnaryOutcome, { error: GrpcCallError }>>;
+
+/**
+ * The try of `service`'s unary calls: `send` on the target's channel, observed, through the
+ * target's breaker when the service has one. Rejects with an UpstreamError only when no server
+ * answered (connect-error, with the GrpcCallError as its cause) or the client left (client-gone);
+ * every status a server sent resolves, as a GrpcAnswer.
+ */
+export function resilientUnaryTry(
+  service: UpstreamService,
+  observer: UpstreamObserver,
+  channelOf: (target: Parameters<TargetCall>[0]) => GrpcChannel,
+  send: UnarySend,
+): TargetCall<GrpcAnswer> {
+  const once: TargetCall<GrpcAnswer> = (target, input) => {
+    target.inflight++;
+    // The handler makes every input of these tries a GrpcTryInput; the steps pass it on as given.
+    return send(channelOf(target), input as GrpcTryInput).then(
+      (ok) => {
+        target.inflight--;
+        return { response: new GrpcAnswer(200, ok), target };
+      },
+      (err: unknown) => {
+        target.inflight--;
+        if (!(err instanceof GrpcCallError)) throw err;
+        if (err.code === GrpcCode.CANCELLED && input.signal.aborted) {
+          throw new UpstreamError('client-gone', 'GRPC_CANCELLED', 'client closed the request', { target: target.url, cause: err });
+        }
+        if (err.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(err.details)) {
+          throw new UpstreamError('connect-error', 'GRPC_UNAVAILABLE', err.details, { target: target.url, cause: err });
+        }
+        return { response: new GrpcAnswer(httpStatusOfGrpc(err.code), { error: err }), target };
+      },
+    );
+  };
+  const observed = withObservation(service.name, observer, once);
+  return service.config.circuitBreaker ? withBreaker(observed) : observed;
+}
