@@ -8,15 +8,15 @@ import { stateOf } from '../../request-state.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
 import type { GrpcCall } from './binding.js';
-import { GrpcCallError, type CallHandle, type CallStatus, type GrpcChannel } from './channel.js';
+import { GrpcCallError, type CallStatus, type GrpcChannel } from './channel.js';
 import { grpcChannelFor } from './client.js';
 import { messageToJson } from './json.js';
 import { errorCodeOf, statusName } from './status-map.js';
 import { GrpcCode } from './status-codes.js';
 import { buildRequestObject, encodeRequest, JsonMappingError } from './transcode.js';
-import { resilientUnaryTry, type GrpcTryInput, type UnaryOutcome } from './resilient-call.js';
+import { GrpcAnswer, GrpcStreamAnswer, resilientStreamTry, resilientUnaryTry, type GrpcTryInput } from './resilient-call.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
-import { UpstreamError } from '../../upstream/call.js';
+import { UpstreamError, type TargetCall } from '../../upstream/call.js';
 import { ClientGone, offAbort, onAbort, type CallSignal } from '../../upstream/client-gone.js';
 import { nothingToPick } from '../../upstream/with-balancer.js';
 
@@ -101,10 +101,60 @@ function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metada
   });
 }
 
+/**
+ * Runs `tryOn` on the targets the balancer picks: a call that could not connect is tried once
+ * more on another target. Gives the answer, or the reply with the problem already sent.
+ */
+async function firstAnswer<A extends GrpcAnswer | GrpcStreamAnswer>(
+  tryOn: TargetCall<A>,
+  input: GrpcTryInput,
+  service: UpstreamService,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<A | FastifyReply> {
+  for (let attempt = 0; ; attempt++) {
+    const target = service.pick(request, input.tried.size > 0 ? input.tried : undefined);
+    if (!target) {
+      const none = nothingToPick(service);
+      return sendProblem(request, reply, none.code, none.message, { headers: none.headers });
+    }
+    stateOf(request).target = target.url;
+    input.tried.add(target);
+    try {
+      return (await tryOn(target, input)).response;
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      if (err.kind === 'client-gone') return reply;
+      // No connection could be made, so the call never reached a server: one more try, elsewhere.
+      if (err.kind === 'connect-error' && attempt === 0 && service.list().length > 1) continue;
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof GrpcCallError) {
+        const { code, detail } = problemOfStatus(cause, service.name);
+        return sendProblem(request, reply, code, detail);
+      }
+      return sendProblem(request, reply, err.code, err.message, { headers: err.headers });
+    }
+  }
+}
+
 export function createGrpcHandler(call: GrpcCall, service: UpstreamService, observer: UpstreamObserver): RouteHandlerMethod {
   const timeout = call.timeout ?? service.config.timeout;
   const channel = (target: UpstreamTarget) => grpcChannelFor(target, service.config);
   const unaryTry = resilientUnaryTry(service, observer, channel, (ch, input) => unaryCall(ch, call, input.message, input.headers, input.timeLeft(), input.signal));
+  const streamTry = resilientStreamTry(service, observer, channel, (ch, input, listener) => {
+    const handle = ch.start(call.path, input.message, input.headers, input.timeLeft(), {
+      onHeaders: (h) => listener.onHeaders?.(h),
+      onMessage: (m) => listener.onMessage(m),
+      onEnd: (status) => {
+        offAbort(input.signal, cancel);
+        listener.onEnd(status);
+      },
+    });
+    const cancel = () => handle.cancel();
+    if (input.signal.aborted) cancel();
+    else onAbort(input.signal, cancel);
+    return handle;
+  });
 
   return async function grpcTarget(request, reply) {
     // Everything about the request is checked before any call: a bad body or field is a 400 here.
@@ -129,18 +179,6 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService, obse
       if (err instanceof JsonMappingError) return sendProblem(request, reply, 'BAD_REQUEST', err.message);
       throw err;
     }
-    const timeLeft = () => Math.max(1, timeout - reply.elapsedTime);
-    const metadata = metadataFor(request, call);
-    if (call.serverStreaming) {
-      const target = service.pick(request);
-      if (!target) {
-        const none = nothingToPick(service);
-        return sendProblem(request, reply, none.code, none.message, { headers: none.headers });
-      }
-      stateOf(request).target = target.url;
-      return serverStream(request, reply, call, channel(target), message, metadata, timeLeft(), target, service.name);
-    }
-
     const gone = new ClientGone();
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) gone.abort();
@@ -149,78 +187,51 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService, obse
       request,
       method: request.method as GrpcTryInput['method'],
       path: call.path,
-      headers: metadata,
+      headers: metadataFor(request, call),
       body: undefined,
       replayable: true,
       signal: gone,
       tried: new Set(),
       message,
-      timeLeft,
+      timeLeft: () => Math.max(1, timeout - reply.elapsedTime),
     };
-    for (let attempt = 0; ; attempt++) {
-      const target = service.pick(request, input.tried.size > 0 ? input.tried : undefined);
-      if (!target) {
-        const none = nothingToPick(service);
-        return sendProblem(request, reply, none.code, none.message, { headers: none.headers });
-      }
-      stateOf(request).target = target.url;
-      input.tried.add(target);
-      let outcome: UnaryOutcome;
-      try {
-        outcome = (await unaryTry(target, input)).response.outcome;
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        if (err.kind === 'client-gone') return reply;
-        // No connection could be made, so the call never reached a server: one more try, elsewhere.
-        if (err.kind === 'connect-error' && attempt === 0 && service.list().length > 1) continue;
-        const cause = (err as { cause?: unknown }).cause;
-        if (cause instanceof GrpcCallError) {
-          const { code, detail } = problemOfStatus(cause, service.name);
-          return sendProblem(request, reply, code, detail);
-        }
-        return sendProblem(request, reply, err.code, err.message, { headers: err.headers });
-      }
-      if ('error' in outcome) {
-        const { code, detail } = problemOfStatus(outcome.error, service.name);
-        copyResponseMetadata(reply, call, outcome.error.metadata);
-        return sendProblem(request, reply, code, detail);
-      }
-      let json: unknown;
-      try {
-        json = decodeToJson(call, outcome.response);
-      } catch (err) {
-        return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
-      }
-      copyResponseMetadata(reply, call, outcome.headers);
-      copyResponseMetadata(reply, call, outcome.trailers);
-      return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
+
+    if (call.serverStreaming) {
+      const answer = await firstAnswer(streamTry, input, service, request, reply);
+      if (!(answer instanceof GrpcStreamAnswer)) return answer;
+      return serverStream(request, reply, call, answer, service.name);
     }
+
+    const answer = await firstAnswer(unaryTry, input, service, request, reply);
+    if (!(answer instanceof GrpcAnswer)) return answer;
+    const outcome = answer.outcome;
+    if ('error' in outcome) {
+      const { code, detail } = problemOfStatus(outcome.error, service.name);
+      copyResponseMetadata(reply, call, outcome.error.metadata);
+      return sendProblem(request, reply, code, detail);
+    }
+    let json: unknown;
+    try {
+      json = decodeToJson(call, outcome.response);
+    } catch (err) {
+      return sendProblem(request, reply, 'GRPC_INTERNAL', `service ${service.name} sent a message that does not decode as ${call.responseType.name}: ${(err as Error).message}`);
+    }
+    copyResponseMetadata(reply, call, outcome.headers);
+    copyResponseMetadata(reply, call, outcome.trailers);
+    return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(json));
   };
 }
 
 /** A server stream: NDJSON, or SSE when the client accepts text/event-stream. Headers wait for the first message, so an early error is a plain problem response. */
-function serverStream(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  call: GrpcCall,
-  channel: GrpcChannel,
-  message: Buffer,
-  metadata: OutgoingHttpHeaders,
-  timeoutMs: number,
-  target: UpstreamTarget,
-  serviceName: string,
-): Promise<FastifyReply> {
+function serverStream(request: FastifyRequest, reply: FastifyReply, call: GrpcCall, answer: GrpcStreamAnswer, serviceName: string): Promise<FastifyReply> {
   const sse = /\btext\/event-stream\b/i.test(String(request.headers.accept ?? ''));
   const frame = (json: unknown, event?: string) => (sse ? `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(json)}\n\n` : `${JSON.stringify(json)}\n`);
-  target.inflight++;
   return new Promise((resolve) => {
     let out: PassThrough | undefined;
     let finished = false;
     const finish = () => {
       if (finished) return false;
       finished = true;
-      target.inflight--;
-      reply.raw.off('close', onClose);
       return true;
     };
     const start = () => {
@@ -230,7 +241,8 @@ function serverStream(
       resolve(reply.send(out));
       return out;
     };
-    const handle: CallHandle = channel.start(call.path, message, metadata, timeoutMs, {
+    const handle = answer.handle;
+    answer.relay.attach({
       onHeaders: (md) => copyResponseMetadata(reply, call, md),
       onMessage: (buf) => {
         if (finished) return;
@@ -266,9 +278,5 @@ function serverStream(
         out.end(frame({ error: problemBody(code, request.id, detail) }, 'error'));
       },
     });
-    function onClose() {
-      if (!reply.raw.writableFinished) handle.cancel();
-    }
-    reply.raw.once('close', onClose);
   });
 }

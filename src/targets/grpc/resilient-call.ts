@@ -6,6 +6,8 @@
  * UNAVAILABLE 503, INTERNAL 500, DEADLINE_EXCEEDED 504, NOT_FOUND 404, ...): with the default
  * `failOn` the 5xx ones count against the target, client errors never do. A call that never
  * reached a server (no connection) is a connect error, and one the client abandoned is blameless.
+ * A server stream is judged as an HTTP answer is by its head: by its first message (200) or, when
+ * it ends before any, by its status; what happens later in the stream does not count.
  */
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ERRORS } from '../../errors.js';
@@ -14,7 +16,7 @@ import { withBreaker } from '../../upstream/breaker.js';
 import { UpstreamError, type CallInput, type TargetCall, type UpstreamAnswer } from '../../upstream/call.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import { withObservation } from '../../upstream/with-observation.js';
-import { GrpcCallError, type GrpcChannel } from './channel.js';
+import { GrpcCallError, type CallHandle, type CallListener, type CallStatus, type GrpcChannel } from './channel.js';
 import { GrpcCode } from './status-codes.js';
 import { errorCodeOf } from './status-map.js';
 
@@ -86,6 +88,101 @@ export function resilientUnaryTry(
       },
     );
   };
+  const observed = withObservation(service.name, observer, once);
+  return service.config.circuitBreaker ? withBreaker(observed) : observed;
+}
+
+/**
+ * A server stream's events, kept from the call's start until the handler takes them (the try
+ * settles at the first message, a turn before the handler gets its answer).
+ */
+export class StreamRelay implements CallListener {
+  private listener: CallListener | undefined;
+  private readonly held: (() => void)[] = [];
+
+  onHeaders(headers: IncomingHttpHeaders): void {
+    if (this.listener) this.listener.onHeaders?.(headers);
+    else this.held.push(() => this.listener!.onHeaders?.(headers));
+  }
+
+  onMessage(message: Buffer): void {
+    if (this.listener) this.listener.onMessage(message);
+    else this.held.push(() => this.listener!.onMessage(message));
+  }
+
+  onEnd(status: CallStatus): void {
+    if (this.listener) this.listener.onEnd(status);
+    else this.held.push(() => this.listener!.onEnd(status));
+  }
+
+  /** Hands what came so far to `listener`, then everything that follows. */
+  attach(listener: CallListener): void {
+    this.listener = listener;
+    for (const replay of this.held.splice(0)) replay();
+  }
+}
+
+/** A server stream as the upstream steps see its answer: 200 once a message came, else the HTTP status of its status. */
+export class GrpcStreamAnswer implements UpstreamAnswer {
+  readonly headers: IncomingHttpHeaders = {};
+  constructor(
+    readonly statusCode: number,
+    /** The stream's events: attach to read them. */
+    readonly relay: StreamRelay,
+    readonly handle: CallHandle,
+  ) {}
+
+  discard(): void {
+    this.handle.cancel();
+  }
+}
+
+/** Starts a server-streaming call with `listener` on the channel. */
+export type StreamStart = (channel: GrpcChannel, input: GrpcTryInput, listener: CallListener) => CallHandle;
+
+/**
+ * The try of `service`'s server-streaming calls, observed and through the target's breaker like
+ * a unary try; settles at the first message or at an end before any. The target counts the
+ * stream in flight until it ends.
+ */
+export function resilientStreamTry(
+  service: UpstreamService,
+  observer: UpstreamObserver,
+  channelOf: (target: Parameters<TargetCall>[0]) => GrpcChannel,
+  start: StreamStart,
+): TargetCall<GrpcStreamAnswer> {
+  const once: TargetCall<GrpcStreamAnswer> = (target, input) =>
+    new Promise((resolve, reject) => {
+      const relay = new StreamRelay();
+      let settled = false;
+      target.inflight++;
+      const handle = start(channelOf(target), input as GrpcTryInput, {
+        onHeaders: (headers) => relay.onHeaders(headers),
+        onMessage: (message) => {
+          if (!settled) {
+            settled = true;
+            resolve({ response: new GrpcStreamAnswer(200, relay, handle), target });
+          }
+          relay.onMessage(message);
+        },
+        onEnd: (status) => {
+          target.inflight--;
+          if (!settled) {
+            settled = true;
+            if (status.code === GrpcCode.CANCELLED && input.signal.aborted) {
+              reject(new UpstreamError('client-gone', 'GRPC_CANCELLED', 'client closed the request', { target: target.url, cause: new GrpcCallError(status) }));
+              return;
+            }
+            if (status.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(status.details)) {
+              reject(new UpstreamError('connect-error', 'GRPC_UNAVAILABLE', status.details, { target: target.url, cause: new GrpcCallError(status) }));
+              return;
+            }
+            resolve({ response: new GrpcStreamAnswer(httpStatusOfGrpc(status.code), relay, handle), target });
+          }
+          relay.onEnd(status);
+        },
+      });
+    });
   const observed = withObservation(service.name, observer, once);
   return service.config.circuitBreaker ? withBreaker(observed) : observed;
 }

@@ -18,7 +18,15 @@ const ROUTE = `  - id: item
     grpc: { service: inventory, proto: ./protos/inventory.proto, method: shop.v1.Inventory/GetItem }
 `;
 
-/** An Inventory server whose GetItem answers an item, or fails with `failWith`; counts its calls. */
+const LIST = `  - id: list
+    match: { path: /api/shelves/:shelf/items, methods: [GET] }
+    grpc: { service: inventory, proto: ./protos/inventory.proto, method: shop.v1.Inventory/ListItems }
+`;
+
+/**
+ * An Inventory server whose GetItem answers an item, or fails with `failWith`; its ListItems
+ * streams `count` items and then ends, or fails with `failWith`. Counts its calls.
+ */
 async function inventory(failWith?: grpc.status): Promise<GrpcOrigin & { hits: () => number }> {
   const root = await loadFixture('inventory.proto');
   let hits = 0;
@@ -27,6 +35,12 @@ async function inventory(failWith?: grpc.status): Promise<GrpcOrigin & { hits: (
       hits++;
       if (failWith !== undefined) cb({ code: failWith, details: `failing with ${failWith}` });
       else cb(null, { sku: call.request.sku, name: 'fine' });
+    },
+    ListItems(call: grpc.ServerWritableStream<Plain, Plain>) {
+      hits++;
+      for (let i = 0; i < Number(call.request.count ?? 0); i++) call.write({ sku: `sku-${i}` });
+      if (failWith !== undefined) call.emit('error', { code: failWith, details: `failing with ${failWith}` });
+      else call.end();
     },
   });
   return { ...origin, hits: () => hits };
@@ -120,4 +134,45 @@ test('passive health ejects a gRPC target after consecutive failures; its siblin
   const text = await (await request(`${admin}/metrics`)).body.text();
   assert.equal(metricValue(text, `gatehouse_target_healthy{service="inventory",target="${bad.url}"}`), 0);
   assert.equal(metricValue(text, `gatehouse_target_healthy{service="inventory",target="${good.url}"}`), 1);
+});
+
+test('a stream that fails before its first message counts against its target; the breaker cuts it out', async (t) => {
+  const good = await inventory();
+  const bad = await inventory(grpc.status.UNAVAILABLE);
+  t.after(() => Promise.all([good.close(), bad.close()]));
+  const gw = await startGateway(
+    grpcFiles([good.url, bad.url], LIST, '    loadBalancer: round-robin\n    circuitBreaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeout: 1m }\n'),
+  );
+  t.after(() => gw.close());
+  const statuses: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const res = await request(`${gw.url}/api/shelves/s/items?count=0`);
+    statuses.push(res.statusCode);
+    await res.body.dump();
+  }
+  assert.ok(bad.hits() >= 2 && bad.hits() <= 3, `the failing target got ${bad.hits()} streams before its circuit opened`);
+  assert.equal(statuses.filter((s) => s === 503).length, bad.hits(), 'each of them a plain 503 GRPC_UNAVAILABLE');
+  assert.deepEqual(statuses.slice(-6), [200, 200, 200, 200, 200, 200]);
+  const res = await request(`${gw.url}/api/shelves/s/items?count=2`);
+  assert.deepEqual((await res.body.text()).trimEnd().split('\n').map((l) => (JSON.parse(l) as Plain).sku), ['sku-0', 'sku-1']);
+});
+
+test('a stream that fails after its first message does not count: the answer had started', async (t) => {
+  const flaky = await inventory(grpc.status.DATA_LOSS);
+  t.after(() => flaky.close());
+  const gw = await startGateway({
+    'gatehouse.yaml': 'admin: { port: 0 }\n',
+    ...grpcFiles([flaky.url], LIST, '    circuitBreaker: { volumeThreshold: 2, resetTimeout: 1m }\n'),
+  });
+  t.after(() => gw.close());
+  for (let i = 0; i < 6; i++) {
+    const res = await request(`${gw.url}/api/shelves/s/items?count=1`);
+    assert.equal(res.statusCode, 200);
+    const lines = (await res.body.text()).trimEnd().split('\n').map((l) => JSON.parse(l) as Plain);
+    assert.equal((lines.at(-1)!.error as Plain).code, 'GRPC_DATA_LOSS', 'the error is the last line');
+  }
+  assert.equal(flaky.hits(), 6);
+  const text = await (await request(`http://127.0.0.1:${gw.gateway.adminAddress()!.port}/metrics`)).body.text();
+  assert.equal(metricValue(text, `gatehouse_circuit_state{service="inventory",target="${flaky.url}"}`), 0, 'closed');
+  assert.equal(metricValue(text, `gatehouse_upstream_requests_total{service="inventory",target="${flaky.url}",outcome="ok"}`), 6);
 });
