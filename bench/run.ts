@@ -16,7 +16,7 @@ import { ROW, SMOKE_ROWS, startCandidates } from './lib/candidates.js';
 import { CLI, ROOT } from './lib/gateway-process.js';
 import { latencyTable, measureLatency, type LatencyResult } from './lib/latency.js';
 import { LOAD_TOOL } from './lib/load.js';
-import { HAS_TASKSET, killAll } from './lib/procs.js';
+import { HAS_TASKSET, killAll, stopAll } from './lib/procs.js';
 import { measureMemory, memoryTable, type MemoryResult } from './lib/memory.js';
 import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
 import { checkTargets, targetLines } from './lib/targets.js';
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       out.push(`Memory with the demo config (${memory.connections} connections over ${memory.load.length} routes, ${memory.seconds} s):`, memoryTable(memory));
     }
   } finally {
-    killAll();
+    await stopAll();
     await rm(cands.dir, { recursive: true, force: true }).catch(() => undefined);
   }
   const targets = checkTargets(rows, latency, scale, memory);

@@ -55,6 +55,28 @@ export function killAll(): void {
   children.clear();
 }
 
+/**
+ * Asks every child to stop (SIGTERM) and waits up to `ms` for them, then SIGKILLs what is left:
+ * a gateway writes what it owes on the way out (a --cpu-prof profile, its last log lines).
+ */
+export async function stopAll(ms = 3000): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const timer = setTimeout(resolve, ms);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+  killAll();
+}
+
 process.once('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
