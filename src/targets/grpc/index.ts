@@ -8,7 +8,7 @@ import { stateOf } from '../../request-state.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
 import type { GrpcCall } from './binding.js';
-import { GrpcCallError, type CallStatus, type GrpcChannel } from './channel.js';
+import { GrpcCallError, type CallHandle, type CallStatus, type GrpcChannel } from './channel.js';
 import { grpcChannelFor } from './client.js';
 import { messageToJson } from './json.js';
 import { errorCodeOf, statusName } from './status-map.js';
@@ -17,7 +17,7 @@ import { buildRequestObject, encodeRequest, JsonMappingError } from './transcode
 import { GrpcAnswer, GrpcStreamAnswer, resilientStreamTry, resilientUnaryTry, type GrpcTryInput } from './resilient-call.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
 import { UpstreamError, type TargetCall } from '../../upstream/call.js';
-import { ClientGone, offAbort, onAbort, type CallSignal } from '../../upstream/client-gone.js';
+import { ClientGone, listen, type CallSignal } from '../../upstream/client-gone.js';
 import { nothingToPick } from '../../upstream/with-balancer.js';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -78,6 +78,7 @@ function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metada
     let headers: IncomingHttpHeaders = {};
     let response: Buffer | undefined;
     let extra = false;
+    let stopListening = (): void => undefined;
     const handle = channel.start(call.path, message, metadata, timeoutMs, {
       onHeaders: (h) => {
         headers = h;
@@ -87,7 +88,7 @@ function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metada
         else extra = true;
       },
       onEnd: (status) => {
-        offAbort(signal, cancel);
+        stopListening();
         if (status.code !== GrpcCode.OK) reject(new GrpcCallError(status));
         // A unary method answers exactly one message (grpc-js reports the same statuses).
         else if (response === undefined) reject(new GrpcCallError({ code: GrpcCode.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }));
@@ -95,10 +96,16 @@ function unaryCall(channel: GrpcChannel, call: GrpcCall, message: Buffer, metada
         else resolve({ response, headers, trailers: status.metadata });
       },
     });
-    const cancel = () => handle.cancel();
-    if (signal.aborted) cancel();
-    else onAbort(signal, cancel);
+    stopListening = cancelledBy(signal, handle);
   });
+}
+
+/** Cancels the call when `signal` fires (the client left); returns the function that stops listening. */
+function cancelledBy(signal: CallSignal, handle: CallHandle): () => void {
+  const cancel = () => handle.cancel();
+  if (!signal.aborted) return listen(signal, cancel);
+  cancel();
+  return () => undefined;
 }
 
 /**
@@ -142,17 +149,16 @@ export function createGrpcHandler(call: GrpcCall, service: UpstreamService, obse
   const channel = (target: UpstreamTarget) => grpcChannelFor(target, service.config);
   const unaryTry = resilientUnaryTry(service, observer, channel, (ch, input) => unaryCall(ch, call, input.message, input.headers, input.timeLeft(), input.signal));
   const streamTry = resilientStreamTry(service, observer, channel, (ch, input, listener) => {
+    let stopListening = (): void => undefined;
     const handle = ch.start(call.path, input.message, input.headers, input.timeLeft(), {
       onHeaders: (h) => listener.onHeaders?.(h),
       onMessage: (m) => listener.onMessage(m),
       onEnd: (status) => {
-        offAbort(input.signal, cancel);
+        stopListening();
         listener.onEnd(status);
       },
     });
-    const cancel = () => handle.cancel();
-    if (input.signal.aborted) cancel();
-    else onAbort(input.signal, cancel);
+    stopListening = cancelledBy(input.signal, handle);
     return handle;
   });
 
