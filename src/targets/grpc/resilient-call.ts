@@ -15,6 +15,7 @@ import type { UpstreamObserver } from '../../observability/upstream-observer.js'
 import { withBreaker } from '../../upstream/breaker.js';
 import { UpstreamError, type CallInput, type TargetCall, type UpstreamAnswer } from '../../upstream/call.js';
 import type { UpstreamService } from '../../upstream/service.js';
+import type { UpstreamTarget } from '../../upstream/target.js';
 import { withObservation } from '../../upstream/with-observation.js';
 import { GrpcCallError, type CallHandle, type CallListener, type CallStatus, type GrpcChannel } from './channel.js';
 import { GrpcCode } from './status-codes.js';
@@ -39,12 +40,22 @@ export class GrpcAnswer implements UpstreamAnswer {
   }
 }
 
+/**
+ * The UpstreamError of a call no server answered: the client left (client-gone, blameless), or
+ * no connection could be made (connect-error). Undefined when a server sent the status.
+ */
+function noServerAnswered(err: GrpcCallError, input: CallInput, target: UpstreamTarget): UpstreamError | undefined {
+  if (err.code === GrpcCode.CANCELLED && input.signal.aborted) return new UpstreamError('client-gone', 'GRPC_CANCELLED', 'client closed the request', { target: target.url, cause: err });
+  if (err.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(err.details)) return new UpstreamError('connect-error', 'GRPC_UNAVAILABLE', err.details, { target: target.url, cause: err });
+  return undefined;
+}
+
 /** The HTTP status the gateway answers for a gRPC status (200 for OK). */
 export function httpStatusOfGrpc(code: number): number {
   return code === GrpcCode.OK ? 200 : ERRORS[errorCodeOf(code)].status;
 }
 
-/** A unary try's input: the call's metadata are its `headers` (the observer may add trace context to them). */
+/** A gRPC try's input: the call's metadata are its `headers` (the observer may add trace context to them). */
 export interface GrpcTryInput extends CallInput {
   /** The request message, encoded. */
   readonly message: Buffer;
@@ -64,7 +75,7 @@ export type UnarySend = (channel: GrpcChannel, input: GrpcTryInput) => Promise<E
 export function resilientUnaryTry(
   service: UpstreamService,
   observer: UpstreamObserver,
-  channelOf: (target: Parameters<TargetCall>[0]) => GrpcChannel,
+  channelOf: (target: UpstreamTarget) => GrpcChannel,
   send: UnarySend,
 ): TargetCall<GrpcAnswer> {
   const once: TargetCall<GrpcAnswer> = (target, input) => {
@@ -78,12 +89,8 @@ export function resilientUnaryTry(
       (err: unknown) => {
         target.inflight--;
         if (!(err instanceof GrpcCallError)) throw err;
-        if (err.code === GrpcCode.CANCELLED && input.signal.aborted) {
-          throw new UpstreamError('client-gone', 'GRPC_CANCELLED', 'client closed the request', { target: target.url, cause: err });
-        }
-        if (err.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(err.details)) {
-          throw new UpstreamError('connect-error', 'GRPC_UNAVAILABLE', err.details, { target: target.url, cause: err });
-        }
+        const unanswered = noServerAnswered(err, input, target);
+        if (unanswered) throw unanswered;
         return { response: new GrpcAnswer(httpStatusOfGrpc(err.code), { error: err }), target };
       },
     );
@@ -148,7 +155,7 @@ export type StreamStart = (channel: GrpcChannel, input: GrpcTryInput, listener: 
 export function resilientStreamTry(
   service: UpstreamService,
   observer: UpstreamObserver,
-  channelOf: (target: Parameters<TargetCall>[0]) => GrpcChannel,
+  channelOf: (target: UpstreamTarget) => GrpcChannel,
   start: StreamStart,
 ): TargetCall<GrpcStreamAnswer> {
   const once: TargetCall<GrpcStreamAnswer> = (target, input) =>
@@ -169,12 +176,9 @@ export function resilientStreamTry(
           target.inflight--;
           if (!settled) {
             settled = true;
-            if (status.code === GrpcCode.CANCELLED && input.signal.aborted) {
-              reject(new UpstreamError('client-gone', 'GRPC_CANCELLED', 'client closed the request', { target: target.url, cause: new GrpcCallError(status) }));
-              return;
-            }
-            if (status.code === GrpcCode.UNAVAILABLE && NOT_CONNECTED.test(status.details)) {
-              reject(new UpstreamError('connect-error', 'GRPC_UNAVAILABLE', status.details, { target: target.url, cause: new GrpcCallError(status) }));
+            const unanswered = status.code === GrpcCode.OK ? undefined : noServerAnswered(new GrpcCallError(status), input, target);
+            if (unanswered) {
+              reject(unanswered);
               return;
             }
             resolve({ response: new GrpcStreamAnswer(httpStatusOfGrpc(status.code), relay, handle), target });
