@@ -15,6 +15,15 @@ export interface OutgoingBody {
   readonly replayable: boolean;
 }
 
+/** A request without a body: nothing to send, and a retry may send nothing again. */
+export const NO_BODY: OutgoingBody = Object.freeze({ body: undefined, replayable: true });
+
+/** True when the request has no body at all (most GETs): outgoingBody would give NO_BODY, with no await needed. */
+export function bodiless(request: FastifyRequest): boolean {
+  const b = request.body as unknown;
+  return (b === undefined || b === null) && !hasBody(request);
+}
+
 function hasBody(request: FastifyRequest): boolean {
   const h = request.headers;
   return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
@@ -28,7 +37,7 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 export async function outgoingBody(request: FastifyRequest, bufferUpTo: number): Promise<OutgoingBody> {
   const b = request.body as unknown;
-  if (b === undefined || b === null) return hasBody(request) ? { body: request.raw, replayable: false } : { body: undefined, replayable: true };
+  if (b === undefined || b === null) return hasBody(request) ? { body: request.raw, replayable: false } : NO_BODY;
   if (b instanceof Readable) {
     const cl = request.headers['content-length'];
     if (bufferUpTo > 0 && cl !== undefined && Number(cl) <= bufferUpTo) {

@@ -12,7 +12,7 @@ import { ClientGone } from '../upstream/client-gone.js';
 import { createFallback } from './fallback.js';
 import { directHead, type ProxyPlan } from './proxy-plan.js';
 import { sendUpstreamErrorProblem } from './upstream-error-page.js';
-import { outgoingBody, type OutgoingBody } from './outgoing-body.js';
+import { bodiless, NO_BODY, outgoingBody, type OutgoingBody } from './outgoing-body.js';
 
 export type { ProxyOptions } from './proxy-plan.js';
 
@@ -54,12 +54,15 @@ export function createProxyHandler(route: RouteEntry, plan: ProxyPlan, headerHoo
       if (!reply.raw.writableFinished) gone.abort();
     });
 
-    let out: OutgoingBody;
-    try {
-      out = await outgoingBody(request, policy.maxBodySize);
-    } catch (err) {
-      if (gone.aborted || request.raw.destroyed) return reply;
-      throw err;
+    let out: OutgoingBody = NO_BODY;
+    // Most requests have no body: no promise to wait for then.
+    if (!bodiless(request)) {
+      try {
+        out = await outgoingBody(request, policy.maxBodySize);
+      } catch (err) {
+        if (gone.aborted || request.raw.destroyed) return reply;
+        throw err;
+      }
     }
     let result: CallResult<StreamedAnswer | ReadableAnswer>;
     try {
