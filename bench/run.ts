@@ -21,6 +21,7 @@ import { measureMemory, memoryTable, type MemoryResult } from './lib/memory.js';
 import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
 import { checkTargets, targetLines } from './lib/targets.js';
 import { measureThroughput, throughputTable, type RowResult } from './lib/throughput.js';
+import { measurePaired, pairedTable, type PairedResult } from './lib/paired.js';
 import { measureTcp, tcpTable, type TcpRowResult } from './lib/tcp.js';
 import { measureWebSocket, websocketTable, WS_ROWS, type WebSocketResult } from './lib/websocket.js';
 
@@ -47,8 +48,36 @@ function ensureBuilt(): void {
 const ALL_ROWS = Object.values(ROW) as string[];
 const WS_ROW_NAMES = Object.values(WS_ROWS) as string[];
 
+/** --paired "A,B" [--against DIR]: the two rows alternating in short runs (bench/lib/paired.ts). */
+async function pairedRun(a: string, b: string, against: string | undefined): Promise<void> {
+  for (const n of [a, b]) if (!ALL_ROWS.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${ALL_ROWS.join(', ')}`);
+  const cli = against === undefined ? undefined : path.resolve(against, 'cli.js');
+  if (cli !== undefined && !existsSync(cli)) throw new Error(`--against ${against}: no cli.js there (give a built dist/ directory)`);
+  log(`paired: ${args.rounds} pairs of ${args.seconds}s runs, ${args.connections} connections; B = ${b}${cli ? ` from ${cli}` : ''}`);
+  const candsA = await startCandidates(cli ? new Set([a]) : new Set([a, b]));
+  const candsB = cli ? await startCandidates(new Set([b]), { cli }) : candsA;
+  const dirs = cli ? [candsA.dir, candsB.dir] : [candsA.dir];
+  let result: PairedResult;
+  try {
+    const rowA = candsA.rows.find((r) => r.name === a);
+    const rowB = candsB.rows.find((r) => r.name === b);
+    const missing = [...candsA.skipped, ...(cli ? candsB.skipped : [])].map((s) => `${s.name}: ${s.reason}`);
+    if (!rowA || !rowB) throw new Error(`a paired row did not start${missing.length ? ` (${missing.join('; ')})` : ''}`);
+    result = await measurePaired(rowA, rowB, cli ? `${b} (${against})` : b, { seconds: args.seconds, pairs: args.rounds, connections: args.connections, log });
+  } finally {
+    await stopAll();
+    for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => undefined);
+  }
+  process.stdout.write(`Paired runs (${LOAD_TOOL}, ${args.connections} connections, ${result.pairs.length} pairs of ${args.seconds}s, order alternating):\n\n${pairedTable(result)}\n`);
+  const file = args.json ?? path.join(ROOT, 'bench/results', `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-paired.json`);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, paired: result }, null, 2)}\n`);
+  log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
 async function main(): Promise<void> {
   ensureBuilt();
+  if (args.paired) return pairedRun(args.paired[0], args.paired[1], args.against);
   const throughputMode = !args.latency && !args.scale && !args.memory;
   const wanted = new Set(args.only ?? (args.smoke ? SMOKE_ROWS : throughputMode ? ALL_ROWS : [ROW.direct, ROW.undici, ROW.plain, ROW.full]));
   for (const n of wanted) if (!ALL_ROWS.includes(n) && !WS_ROW_NAMES.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${[...ALL_ROWS, ...WS_ROW_NAMES].join(', ')}`);

@@ -17,10 +17,15 @@ export interface BenchArgs {
   json: string | undefined;
   /** Fixed rate for --latency (default: 25% of the plain route's peak). */
   rate: number | undefined;
+  /** --paired "A,B": the two rows of a paired run (B may equal A with --against). */
+  paired: [string, string] | undefined;
+  /** --against DIR: B's gateways run from DIR/cli.js (another build's dist/). */
+  against: string | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10s] [--rounds 3] [--connections 50] [--only NAME,NAME]
-                        [--smoke] [--latency [--rate N]] [--scale] [--memory] [--json FILE]`;
+                        [--smoke] [--latency [--rate N]] [--scale] [--memory] [--json FILE]
+                        [--paired "ROW A,ROW B" [--against DIST_DIR]]  (pairs: --rounds, default 8; --duration default 3s)`;
 
 function seconds(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
@@ -43,6 +48,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       only: { type: 'string' },
       json: { type: 'string' },
       rate: { type: 'string' },
+      paired: { type: 'string' },
+      against: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -51,9 +58,17 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     process.exit(0);
   }
   const smoke = values.smoke;
+  let paired: [string, string] | undefined;
+  if (values.paired !== undefined) {
+    const names = values.paired.split(',').map((s) => s.trim()).filter(Boolean);
+    if (names.length === 1 && values.against !== undefined) names.push(names[0]!);
+    if (names.length !== 2) throw new Error(`--paired wants two row names, "A,B" (or one with --against), got ${JSON.stringify(values.paired)}`);
+    if (names[0] === names[1] && values.against === undefined) throw new Error('--paired with the same row twice needs --against DIST_DIR (the other build)');
+    paired = [names[0]!, names[1]!];
+  } else if (values.against !== undefined) throw new Error('--against goes with --paired');
   return {
-    seconds: values.duration ? seconds(values.duration) : smoke ? 1 : 10,
-    rounds: values.rounds ? Number(values.rounds) : smoke ? 1 : 3,
+    seconds: values.duration ? seconds(values.duration) : smoke ? 1 : paired ? 3 : 10,
+    rounds: values.rounds ? Number(values.rounds) : smoke ? 1 : paired ? 8 : 3,
     connections: values.connections ? Number(values.connections) : smoke ? 10 : 50,
     smoke,
     latency: values.latency,
@@ -63,5 +78,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
     json: values.json,
     rate: values.rate ? Number(values.rate) : undefined,
+    paired,
+    against: values.against,
   };
 }

@@ -95,7 +95,12 @@ export function redisAnswers(port = 6379): Promise<boolean> {
   });
 }
 
-async function gatehouse(dir: string, name: string, settings: string, files: Record<string, string>, admin = false) {
+/** What startCandidates is asked to vary: `cli` runs the gateways from another build. */
+export interface CandidateOptions {
+  readonly cli?: string;
+}
+
+async function gatehouse(dir: string, name: string, settings: string, files: Record<string, string>, admin: boolean, opts: CandidateOptions) {
   const d = path.join(dir, name);
   await mkdir(path.join(d, 'routes.d'), { recursive: true });
   const cfg = path.join(d, 'gatehouse.yaml');
@@ -108,13 +113,13 @@ async function gatehouse(dir: string, name: string, settings: string, files: Rec
     await mkdir(path.dirname(path.join(d, file)), { recursive: true });
     await writeFile(path.join(d, file), text);
   }
-  return startGateway(cfg, { admin });
+  return startGateway(cfg, { admin, cli: opts.cli });
 }
 
 const QUIET = 'logging: { level: info, accessLog: false }\n';
 
 /** Starts everything `wanted` needs; rows whose peer is missing are skipped with a reason. */
-export async function startCandidates(wanted: ReadonlySet<string>): Promise<Candidates> {
+export async function startCandidates(wanted: ReadonlySet<string>, opts: CandidateOptions = {}): Promise<Candidates> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gatehouse-bench-'));
   const rows: Row[] = [];
   const skipped: Skipped[] = [];
@@ -148,7 +153,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
 
   const auth = authScenario(origin);
   if (want(ROW.plain) || want(ROW.hs256) || want(ROW.rs256)) {
-    const gw = await gatehouse(dir, 'auth', QUIET, auth.files);
+    const gw = await gatehouse(dir, 'auth', QUIET, auth.files, false, opts);
     const byName: Record<string, string> = { 'gateway plain': ROW.plain, 'gateway jwt HS256': ROW.hs256, 'gateway jwt RS256': ROW.rs256 };
     for (const r of auth.rows) {
       const name = byName[r.name];
@@ -175,6 +180,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
         `logging: { level: info, accessLog: true }\nredis: { url: "redis://127.0.0.1:${redis!.port}", keyPrefix: "gatehouse-bench-${process.pid}-full:", commandTimeout: 200ms }\n`,
         { 'routes.d/full.yaml': routes },
         true,
+        opts,
       );
       rows.push({ name: ROW.full, url: url(gw.port, '/full'), headers: hs, pid: gw.pid });
     }
@@ -182,7 +188,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
 
   if (want(ROW.aggregate)) {
     const agg = aggregateScenario(origins);
-    const gw = await gatehouse(dir, 'aggregate', QUIET, agg.files);
+    const gw = await gatehouse(dir, 'aggregate', QUIET, agg.files, false, opts);
     const parallel = agg.rows.find((r) => r.path.startsWith('/parallel'))!;
     rows.push({ name: ROW.aggregate, url: url(gw.port, parallel.path), headers: parallel.headers, pid: gw.pid });
   }
@@ -194,7 +200,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
       `services:\n  inventory:\n    protocol: grpc\n    discovery: { static: ["grpc://127.0.0.1:${g.info.port}"] }\n` +
       `routes:\n  - id: grpc\n    match: { path: /grpc/shelves/:shelf/items/:sku, methods: [GET] }\n` +
       `    grpc: { service: inventory, proto: ${JSON.stringify(proto)}, method: shop.v1.Inventory/GetItem }\n`;
-    const gw = await gatehouse(dir, 'grpc', QUIET, { 'routes.d/grpc.yaml': routes });
+    const gw = await gatehouse(dir, 'grpc', QUIET, { 'routes.d/grpc.yaml': routes }, false, opts);
     rows.push({ name: ROW.grpc, url: url(gw.port, '/grpc/shelves/s1/items/sku-7'), headers: {}, pid: gw.pid });
   }
 
@@ -209,7 +215,7 @@ export async function startCandidates(wanted: ReadonlySet<string>): Promise<Cand
     const routes =
       `services:\n  svc: { discovery: { static: ["${origin}"] } }\n` +
       `routes:\n  - id: api\n    match: { path: /api/* }\n    upstream: { service: svc }\n    plugins:\n      - rate-limit: { limit: 100000000, window: 1h, by: route }\n`;
-    const gw = await gatehouse(dir, `rl-${store}`, QUIET + redisSettings, { 'routes.d/rl.yaml': routes });
+    const gw = await gatehouse(dir, `rl-${store}`, QUIET + redisSettings, { 'routes.d/rl.yaml': routes }, false, opts);
     rows.push({ name, url: url(gw.port, '/api/x'), headers: {}, pid: gw.pid });
   }
   return { rows, skipped, dir, upstreamPorts: ports };

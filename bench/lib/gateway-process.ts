@@ -46,13 +46,15 @@ export interface StartOptions {
   env?: Readonly<Record<string, string>>;
   /** Extra node flags before dist/cli.js. */
   nodeArgs?: readonly string[];
+  /** The gateway's cli.js (default: dist/cli.js; --paired --against runs another build's). */
+  cli?: string;
 }
 
 export async function startGateway(configFile: string, opts: StartOptions = {}): Promise<GatewayProcess & { startupMs: number }> {
   const logFile = opts.logFile ?? path.join(path.dirname(configFile), 'gateway.log');
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
-  const child = start(process.execPath, [...STARTUP_FLAGS, ...extraNodeArgs(), ...(opts.nodeArgs ?? []), CLI, 'start', '-c', configFile], {
+  const child = start(process.execPath, [...STARTUP_FLAGS, ...extraNodeArgs(), ...(opts.nodeArgs ?? []), opts.cli ?? CLI, 'start', '-c', configFile], {
     core: CORE.proxy,
     cwd: path.dirname(configFile),
     stdio: ['ignore', fd, fd],
