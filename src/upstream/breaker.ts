@@ -80,16 +80,11 @@ export class TargetBreaker {
     return { fires: s.fires, failures: s.failures, rejects: s.rejects };
   }
 
-  async run(attempt: Try, target: string): Promise<CallResult> {
+  run(attempt: Try, target: string): Promise<CallResult> {
     if (this.circuit.isShutdown) return attempt(); // the target was removed while this request was on its way
     const probe = this.circuit.halfOpen;
-    try {
-      return await this.circuit.fire(async () => {
-        const result = await attempt();
-        if (this.statuses(result.response.statusCode)) throw new CountedStatus(result);
-        return result;
-      });
-    } catch (err) {
+    // Promise chains rather than async functions: each try passes here, and every await is a promise more.
+    return this.circuit.fire(() => attempt().then(this.judge)).catch((err: unknown) => {
       if (err instanceof CountedStatus) return err.result;
       if ((err as { code?: string }).code === 'EOPENBREAKER') {
         const wait = Math.max(1, Math.ceil(this.msUntilProbe() / 1000));
@@ -98,8 +93,14 @@ export class TargetBreaker {
       // A probe the client abandoned says nothing about the target: wait for the next one.
       if (probe && err instanceof UpstreamError && err.kind === 'client-gone' && this.circuit.closed) this.circuit.open();
       throw err;
-    }
+    });
   }
+
+  /** A response whose status counts as a failure goes through opossum as a rejection. */
+  private readonly judge = (result: CallResult): CallResult => {
+    if (this.statuses(result.response.statusCode)) throw new CountedStatus(result);
+    return result;
+  };
 
   shutdown(): void {
     this.circuit.shutdown();
