@@ -7,7 +7,6 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { RouteEntry } from '../config/snapshot.js';
 import type { UpstreamObserver } from '../observability/upstream-observer.js';
 import { buildPathBuilder, type PathBuilder } from '../routing/upstream-path.js';
-import { withBreaker } from '../upstream/breaker.js';
 import { poolCall, type ReadableAnswer, type TargetCall, type UpstreamAnswer, type UpstreamCall } from '../upstream/call.js';
 import type { ForwardOptions } from '../upstream/forward-headers.js';
 import { rawResponseHeaderFilter, responseHeaderFilter } from '../upstream/hop-by-hop.js';
@@ -15,7 +14,7 @@ import { retryPolicy, withRetry, type RetryPolicy } from '../upstream/retry.js';
 import type { UpstreamService } from '../upstream/service.js';
 import { poolStream, type StreamedAnswer } from '../upstream/streamed-answer.js';
 import { withBalancer } from '../upstream/with-balancer.js';
-import { withObservation } from '../upstream/with-observation.js';
+import { observedTry } from '../upstream/target-try.js';
 import { upstreamErrorMatcher } from './upstream-error-page.js';
 
 export interface ProxyOptions {
@@ -57,8 +56,7 @@ export function proxyPlan(route: RouteEntry, service: UpstreamService, options: 
   // The upstream call, innermost first (docs/resilience.md): one try through the target's pool,
   // observed (latency, passive health, metrics, trace span), judged by that target's breaker, on a target the balancer picks, retried as the policy allows.
   function compose<A extends UpstreamAnswer>(innermost: TargetCall<A>): UpstreamCall<A> {
-    let attempt = withObservation(service.name, options.observer, innermost);
-    if (service.config.circuitBreaker) attempt = withBreaker(attempt); // no layer at all without a breaker
+    const attempt = observedTry(service, options.observer, innermost);
     return withRetry(policy, service.retryBudget, withBalancer(service, attempt));
   }
   return {

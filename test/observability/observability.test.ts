@@ -7,11 +7,7 @@ import pino from 'pino';
 import { request } from 'undici';
 import { routeFile, startGateway } from '../helpers/gateway.js';
 import { closedPort, startOrigin } from '../helpers/upstream.js';
-
-const metricValue = (text: string, series: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
+import { metricValue } from '../helpers/metrics.js';
 
 test('/metrics has requests by route/method/status, durations, upstream outcomes and target health', async (t) => {
   const origin = await startOrigin((req, res) => {

@@ -3,14 +3,13 @@
  * target's pool, observed (latency, passive health, metrics, span), judged by the target's
  * breaker, on a target the balancer picks, retried as the service's policy and budget allow.
  */
-import { withBreaker } from '../../upstream/breaker.js';
 import type { TargetCall, UpstreamCall } from '../../upstream/call.js';
 import { GatewayError } from '../../errors.js';
 import { poolStream, type StreamedAnswer } from '../../upstream/streamed-answer.js';
 import { retryPolicy, withRetry } from '../../upstream/retry.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import { withBalancer } from '../../upstream/with-balancer.js';
-import { withObservation } from '../../upstream/with-observation.js';
+import { observedTry } from '../../upstream/target-try.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
 import { MAX_PART_BYTES, type BackendCall } from './call.js';
 import type { Dispatcher } from 'undici';
@@ -25,8 +24,7 @@ export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
     if (!call) {
       const breakerTimeout = service.config.circuitBreaker?.timeout ?? timeout;
       let attempt: TargetCall<StreamedAnswer> = poolStream(service.name, { headers: Math.min(timeout, breakerTimeout), body: timeout });
-      attempt = withObservation(service.name, observer, attempt);
-      if (service.config.circuitBreaker) attempt = withBreaker(attempt);
+      attempt = observedTry(service, observer, attempt);
       call = withRetry(retryPolicy(service.config.retry), service.retryBudget, withBalancer(service, attempt));
       byTimeout.set(timeout, call);
     }

@@ -108,6 +108,11 @@ function cancelledBy(signal: CallSignal, handle: CallHandle): () => void {
   return () => undefined;
 }
 
+/** The problem response of a call that got no answer (no target, open circuits, no connection). */
+function sendUpstreamError(request: FastifyRequest, reply: FastifyReply, err: UpstreamError): FastifyReply {
+  return sendProblem(request, reply, err.code, err.message, { headers: err.headers });
+}
+
 /**
  * Runs `tryOn` on the targets the balancer picks: a call that could not connect is tried once
  * more on another target. Gives the answer, or the reply with the problem already sent.
@@ -121,10 +126,7 @@ async function firstAnswer<A extends GrpcAnswer | GrpcStreamAnswer>(
 ): Promise<A | FastifyReply> {
   for (let attempt = 0; ; attempt++) {
     const target = service.pick(request, input.tried.size > 0 ? input.tried : undefined);
-    if (!target) {
-      const none = nothingToPick(service);
-      return sendProblem(request, reply, none.code, none.message, { headers: none.headers });
-    }
+    if (!target) return sendUpstreamError(request, reply, nothingToPick(service));
     stateOf(request).target = target.url;
     input.tried.add(target);
     try {
@@ -139,7 +141,7 @@ async function firstAnswer<A extends GrpcAnswer | GrpcStreamAnswer>(
         const { code, detail } = problemOfStatus(cause, service.name);
         return sendProblem(request, reply, code, detail);
       }
-      return sendProblem(request, reply, err.code, err.message, { headers: err.headers });
+      return sendUpstreamError(request, reply, err);
     }
   }
 }

@@ -12,11 +12,10 @@
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ERRORS } from '../../errors.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
-import { withBreaker } from '../../upstream/breaker.js';
 import { UpstreamError, type CallInput, type TargetCall, type UpstreamAnswer } from '../../upstream/call.js';
 import type { UpstreamService } from '../../upstream/service.js';
 import type { UpstreamTarget } from '../../upstream/target.js';
-import { withObservation } from '../../upstream/with-observation.js';
+import { observedTry } from '../../upstream/target-try.js';
 import { GrpcCallError, type CallHandle, type CallListener, type CallStatus, type GrpcChannel } from './channel.js';
 import { GrpcCode } from './status-codes.js';
 import { errorCodeOf } from './status-map.js';
@@ -95,8 +94,7 @@ export function resilientUnaryTry(
       },
     );
   };
-  const observed = withObservation(service.name, observer, once);
-  return service.config.circuitBreaker ? withBreaker(observed) : observed;
+  return observedTry(service, observer, once);
 }
 
 /**
@@ -187,6 +185,5 @@ export function resilientStreamTry(
         },
       });
     });
-  const observed = withObservation(service.name, observer, once);
-  return service.config.circuitBreaker ? withBreaker(observed) : observed;
+  return observedTry(service, observer, once);
 }

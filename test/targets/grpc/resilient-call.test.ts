@@ -12,6 +12,7 @@ import { loadFixture, startGrpcServer, type GrpcOrigin, type Plain } from '../..
 import { grpcFiles } from './inventory-server.js';
 import { GrpcCode } from '../../../src/targets/grpc/status-codes.js';
 import { httpStatusOfGrpc } from '../../../src/targets/grpc/resilient-call.js';
+import { metricValue } from '../../helpers/metrics.js';
 
 const ROUTE = `  - id: item
     match: { path: /api/items/:sku, methods: [GET] }
@@ -50,11 +51,6 @@ const get = async (url: string) => {
   const res = await request(url);
   const body = (await res.body.json()) as Record<string, unknown>;
   return { status: res.statusCode, headers: res.headers, body };
-};
-
-const metricValue = (text: string, series: string): number | undefined => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
 test('a gRPC status counts as the HTTP status the gateway answers for it', () => {
