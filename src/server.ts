@@ -45,6 +45,8 @@ export interface GatewayOptions extends LoadOptions {
   grpcPort?: number;
   /** Serve the admin API from this process (false in cluster workers: the primary serves it). */
   admin?: boolean;
+  /** The config, loaded already from these options (the CLI reads the worker count from it): served without loading it again. */
+  snapshot?: Snapshot;
 }
 
 /** How long a new service may wait for its first discovered targets before the gateway serves without them. */
@@ -114,7 +116,7 @@ export class Gateway implements AdminSource {
 
   /** start's work: the first generation, the listeners and the config watch. */
   private static async startWith(gw: Gateway, options: GatewayOptions): Promise<Gateway> {
-    const snapshot = await loadConfig(options);
+    const snapshot = options.snapshot ?? (await loadConfig(options));
     collectProcessMetrics();
     // Tracing is set up once per process: a change to `tracing` applies at the next start.
     gw.tracer = createTracer(snapshot.settings.tracing);
@@ -382,7 +384,7 @@ export class Gateway implements AdminSource {
       let oldRedis: RedisConnection | undefined;
       let streams: StreamPlan;
       try {
-        ({ gen: next, dropped, oldRedis, streams } = await this.build(await loadConfig(this.options)));
+        ({ gen: next, dropped, oldRedis, streams } = await this.build(await loadConfig(this.options, this.current.snapshot)));
       } catch (err) {
         const errors = err instanceof ConfigError ? err.issues.map(formatIssue) : [(err as Error).message];
         for (const e of errors) this.logger.error(e);

@@ -41,6 +41,36 @@ test('a service whose config did not change keeps its pool and target state acro
   assert.notEqual(gw.gateway.serviceSet.get('other'), oth, 'changed service rebuilt');
 });
 
+test('a reload that keeps every route match and changes what they do: the new routes serve, from the running route tree', async (t) => {
+  const a = await startOrigin((_req, res) => res.end('from a'));
+  const b = await startOrigin((_req, res) => res.end('from b'));
+  t.after(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+  const routes = (target: string) => `  - id: one\n    match: { path: /one/:id }\n    upstream: { service: svc, rewrite: "/${target}/{id}" }\n` + route('two', '/two');
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([a.url], routes('x')) });
+  t.after(() => gw.close());
+  const body = async (path: string) => {
+    const r = await request(`${gw.url}${path}`);
+    return `${r.statusCode} ${await r.body.text()}`;
+  };
+  assert.equal(await body('/one/7'), '200 from a');
+  const table = gw.gateway.snapshot().table;
+  await gw.dir.write('routes.d/a.yaml', routeFile([b.url], routes('y')));
+  assert.equal((await gw.gateway.reload()).ok, true);
+  assert.equal(await body('/one/7'), '200 from b');
+  assert.equal(await body('/two'), '200 from b');
+  const next = gw.gateway.snapshot().table;
+  assert.notEqual(next, table);
+  assert.equal(next.find('GET', '/one/7')?.route.upstream?.rewrite, '/y/{id}');
+  assert.equal(table.find('GET', '/one/7')?.route.upstream?.rewrite, '/x/{id}');
+  // The tree is the running one's: no second find-my-way router was built.
+  assert.equal((next as unknown as { router: unknown }).router, (table as unknown as { router: unknown }).router);
+  // A changed match builds a tree of its own.
+  await gw.dir.write('routes.d/a.yaml', routeFile([b.url], routes('y') + route('three', '/three')));
+  assert.equal((await gw.gateway.reload()).ok, true);
+  assert.notEqual((gw.gateway.snapshot().table as unknown as { router: unknown }).router, (next as unknown as { router: unknown }).router);
+  assert.equal(await body('/three'), '200 from b');
+});
+
 test('routes.d is watched: a valid edit applies by itself; an invalid edit is logged with FILE:LINE:COL and the old config keeps serving', async (t) => {
   const origin = await startOrigin();
   t.after(() => origin.close());

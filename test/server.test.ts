@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { routeFile, startGateway } from './helpers/gateway.js';
+import { loadConfig } from '../src/config/load.js';
+import { Gateway } from '../src/server.js';
+import { configDir, routeFile, silent, startGateway } from './helpers/gateway.js';
 import { selfSignedCert } from './helpers/tls.js';
 import { startOrigin } from './helpers/upstream.js';
 
@@ -76,4 +78,19 @@ test('a reload swaps routes without a restart and keeps serving the old ones whe
   const still = await request(`${gw.url}/two`);
   assert.equal(still.statusCode, 200);
   await still.body.dump();
+});
+
+test('start serves a config loaded already (the CLI reads the worker count from it) without reading the files again', async (t) => {
+  const origin = await startOrigin((_req, res) => res.end('loaded once'));
+  t.after(() => origin.close());
+  const dir = await configDir({ 'routes.d/a.yaml': routeFile([origin.url], '  - id: r\n    match: { path: /r }\n    upstream: { service: svc }\n') });
+  t.after(() => dir.cleanup());
+  const snapshot = await loadConfig({ configFile: dir.configFile });
+  // Files that would no longer load: start does not read them.
+  await dir.write('routes.d/a.yaml', 'routes: [ broken');
+  const gateway = await Gateway.start({ configFile: dir.configFile, logger: silent, port: 0, host: '127.0.0.1', snapshot });
+  t.after(() => gateway.close(1000));
+  assert.equal(gateway.snapshot(), snapshot);
+  const res = await request(`http://127.0.0.1:${gateway.address().port}/r`);
+  assert.equal(await res.body.text(), 'loaded once');
 });

@@ -158,8 +158,12 @@ interface Placed<T> {
   path: Segment[];
 }
 
-/** Loads and validates every config file. Throws ConfigError listing every problem found. */
-export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
+/**
+ * Loads and validates every config file. Throws ConfigError listing every problem found.
+ * `running`: the snapshot being served (on reload), whose route table the new one takes over
+ * when the routes match the same requests.
+ */
+export async function loadConfig(options: LoadOptions = {}, running?: Snapshot): Promise<Snapshot> {
   const env = options.env ?? process.env;
   const issues: ConfigIssue[] = [];
   const explicit = options.configFile !== undefined;
@@ -339,7 +343,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<Snapshot> {
   const serviceEntries = new Map([...services].map(([k, v]) => [k, v.value]));
   const protos: ProtoCache = new Map();
   for (const pending of grpcRoutes) routes.push(...(await resolveGrpcRoute(pending, serviceEntries, protos, issues)));
-  const table = await checkRoutePatterns(routes, issues);
+  const table = await checkRoutePatterns(routes, issues, running?.table);
   const streamEntries = streams.finish(serviceEntries);
 
   if (issues.length > 0 || !settings) throw new ConfigError(issues);

@@ -27,10 +27,11 @@ export function countRequest(route: string, method: string, status: number, seco
 /** The request metrics of one route, its series kept once found (the fast lane holds one per route). */
 export function routeRequestCounter(route: string): RouteCounter {
   const duration = requestDuration.series(route);
-  const counts = new Map<number, CounterSeries>();
+  // Made at the route's first request: a config of 10,000 routes mostly never served costs no map each.
+  let counts: Map<number, CounterSeries> | undefined;
   return (method, status, seconds) => {
     const key = status * 8 + methodIndex(method);
-    let series = counts.get(key);
+    let series = (counts ??= new Map()).get(key);
     if (series === undefined) counts.set(key, (series = requestsTotal.series(route, methodLabel(method), status)));
     series.inc();
     duration.observe(seconds);

@@ -14,8 +14,10 @@ interface PlacedRoute {
 /**
  * Checks the routes; returns the route table of those that passed (the snapshot keeps it, so the
  * app does not build it again). Yields to the event loop as it goes: a reload runs under traffic.
+ * `running`: the table of the config being served; when every route passed and they match what
+ * its routes do, the new table shares its tree (RouteTable.rebind).
  */
-export async function checkRoutePatterns(routes: readonly PlacedRoute[], issues: ConfigIssue[]): Promise<RouteTable<RouteEntry>> {
+export async function checkRoutePatterns(routes: readonly PlacedRoute[], issues: ConfigIssue[], running?: RouteTable<RouteEntry>): Promise<RouteTable<RouteEntry>> {
   const claimed = new Map<string, PlacedRoute>();
   const ok: PlacedRoute[] = [];
   for (const r of routes) {
@@ -48,6 +50,8 @@ export async function checkRoutePatterns(routes: readonly PlacedRoute[], issues:
     }
     if (!conflict) ok.push(r);
   }
+  const reused = ok.length === routes.length ? running?.rebind(ok.map((r) => r.value)) : undefined;
+  if (reused) return reused;
   // Whatever find-my-way itself refuses (bad regex params, mixed param names at one node).
   const placed = new Map(ok.map((r) => [r.value, r]));
   return RouteTable.build(

@@ -41,3 +41,37 @@ test('HEAD follows the GET route constraints', () => {
   assert.equal(idOf(table, 'HEAD', '/v', { 'x-api-version': '2' }), 'v2');
   assert.equal(idOf(table, 'HEAD', '/v'), 'v');
 });
+
+test('rebind: routes matching the same requests share the tree and answer with the new routes', () => {
+  const old = new RouteTable([route('a', '/items/:id', ['GET']), route('b', '/v', ['GET'], { headers: { 'x-api-version': '2' } }), route('c', '/v', ['GET']), route('d', '/files/*', ['GET', 'HEAD'])]);
+  const next = old.rebind([route('a2', '/items/:id', ['GET']), route('b2', '/v', ['GET'], { headers: { 'x-api-version': '2' } }), route('c2', '/v', ['GET']), route('d2', '/files/*', ['GET', 'HEAD'])]);
+  assert.ok(next);
+  assert.equal(idOf(next, 'GET', '/items/7'), 'a2');
+  assert.equal(next.find('GET', '/items/7')?.params.id, '7');
+  assert.equal(idOf(next, 'HEAD', '/items/7'), 'a2');
+  assert.equal(idOf(next, 'GET', '/v', { 'x-api-version': '2' }), 'b2');
+  assert.equal(idOf(next, 'GET', '/v'), 'c2');
+  assert.equal(idOf(next, 'HEAD', '/files/x'), 'd2');
+  assert.deepEqual(next.allowed('/items/7'), ['GET', 'HEAD']);
+  // The table rebound from keeps answering with its own routes.
+  assert.equal(idOf(old, 'GET', '/items/7'), 'a');
+});
+
+test('rebind refuses routes that match other requests: a path, method, host or header that differs, or another count', () => {
+  const base = [route('a', '/items/:id', ['GET']), route('b', '/v', ['GET'], { host: 'api.example.com', headers: { 'x-v': '2' } })];
+  const old = new RouteTable(base);
+  assert.ok(old.rebind(base.map((r) => ({ ...r }))));
+  const variants: TableRoute[][] = [
+    [route('a', '/items/:key', ['GET']), base[1]!],
+    [route('a', '/items/:id', ['GET', 'POST']), base[1]!],
+    [route('a', '/items/:id', ['POST']), base[1]!],
+    [base[0]!, route('b', '/v', ['GET'], { host: 'other.example.com', headers: { 'x-v': '2' } })],
+    [base[0]!, route('b', '/v', ['GET'], { host: 'api.example.com', headers: { 'x-v': '3' } })],
+    [base[0]!, route('b', '/v', ['GET'], { host: 'api.example.com', headers: { 'x-w': '2' } })],
+    [base[0]!, route('b', '/v', ['GET'], { host: 'api.example.com' })],
+    [base[1]!, base[0]!],
+    [base[0]!],
+    [...base, route('c', '/c', ['GET'])],
+  ];
+  for (const v of variants) assert.equal(old.rebind(v), undefined, JSON.stringify(v));
+});

@@ -247,3 +247,10 @@ test('garbage from the upstream is not retried without a retry block; a reset mi
   await assert.rejects(m.body.text(), 'the client sees an aborted body, never a complete response');
   assert.equal(midBody.received.length, 1, 'a failure while the body streams is not retried');
 });
+
+test('the routes of one service share its retry policy: one per config object', () => {
+  const config = Value.Decode(Retry, Value.Default(Retry, { attempts: 2 }));
+  assert.equal(retryPolicy(config), retryPolicy(config));
+  assert.notEqual(retryPolicy(config), retryPolicy(Value.Decode(Retry, Value.Default(Retry, { attempts: 2 }))));
+  assert.equal(retryPolicy(undefined), retryPolicy(undefined));
+});
