@@ -36,7 +36,7 @@ export async function buildChain(
         redis,
       });
     } catch (err) {
-      throw new ConfigError([{ ...use.where, path: `plugin ${use.name} (route ${route.id})`, message: (err as Error).message }]);
+      throw new ConfigError([{ file: use.where.file, line: use.where.line, col: use.where.col, path: `plugin ${use.name} (route ${route.id})`, message: (err as Error).message }]);
     }
     if (!made) continue;
     active.push(use.name);
