@@ -45,13 +45,14 @@ export interface RunContext {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function parseBody(body: Buffer, contentType: string | string[] | undefined): { ok: true; value: unknown } | { ok: false; detail: string } {
+/** The part's JSON; `contentType` is read only for the detail of a body that is not JSON. */
+function parseBody(body: Buffer, contentType: () => string | string[] | undefined): { ok: true; value: unknown } | { ok: false; detail: string } {
   if (body.length === 0) return { ok: true, value: null };
   const text = body.toString('utf8');
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return { ok: false, detail: `answered a body that is not JSON (${String(contentType ?? 'no content-type')})` };
+    return { ok: false, detail: `answered a body that is not JSON (${String(contentType() ?? 'no content-type')})` };
   }
 }
 
@@ -126,7 +127,7 @@ export async function runPlan(plan: AggregatePlan, ctx: RunContext): Promise<Par
       if (res.status < 200 || res.status > 299) {
         return { backend: b, outcome: 'failed', status: res.status, ms, detail: `service ${service.name} answered ${res.status}` };
       }
-      const parsed = parseBody(res.body, res.headers['content-type']);
+      const parsed = parseBody(res.body, () => res.headers['content-type']);
       if (!parsed.ok) return { backend: b, outcome: 'invalid', status: 502, ms, detail: `service ${service.name} ${parsed.detail}` };
       if (b.config.as === '.' && !isObject(parsed.value)) {
         return { backend: b, outcome: 'invalid', status: 502, ms, detail: `service ${service.name} answered a JSON value that is not an object, so it cannot merge into the root` };

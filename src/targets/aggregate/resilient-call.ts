@@ -11,8 +11,22 @@ import type { UpstreamService } from '../../upstream/service.js';
 import { withBalancer } from '../../upstream/with-balancer.js';
 import { observedTry } from '../../upstream/target-try.js';
 import type { UpstreamObserver } from '../../observability/upstream-observer.js';
-import { MAX_PART_BYTES, type BackendCall } from './call.js';
+import { MAX_PART_BYTES, type BackendCall, type BackendResponse } from './call.js';
 import type { Dispatcher } from 'undici';
+
+/** A part's answer; its headers are parsed only when read (an error detail names the content type). */
+class PartAnswer implements BackendResponse {
+  constructor(
+    readonly status: number,
+    private readonly answer: StreamedAnswer,
+    readonly body: Buffer,
+    readonly target: string,
+  ) {}
+
+  get headers(): BackendResponse['headers'] {
+    return this.answer.headers;
+  }
+}
 
 export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
   // One composed call per service and backend timeout, made on first use.
@@ -44,6 +58,6 @@ export function resilientBackendCall(observer: UpstreamObserver): BackendCall {
     });
     const res = result.response;
     const tooBig = () => new GatewayError('BAD_GATEWAY', `service ${service.name} answered more than ${MAX_PART_BYTES} bytes`);
-    return { status: res.statusCode, headers: res.headers, body: await res.collect(MAX_PART_BYTES, tooBig), target: result.target.url };
+    return new PartAnswer(res.statusCode, res, await res.collect(MAX_PART_BYTES, tooBig), result.target.url);
   };
 }
