@@ -4,8 +4,8 @@
  * few more; an array's first push reserves room for 16 items, and most nodes have one child
  * or none. Once the table is built (it is never added to afterwards) each non-empty array is
  * replaced by an exact-size copy, and each empty one by one shared frozen empty array: a push
- * into it throws, where it would otherwise add to every node sharing it. With 10,000 routes the tree takes ~35 MB of
- * heap before and ~25 MB after (`npm run bench -- --scale`).
+ * into it throws, where it would otherwise add to every node sharing it. With 10,000 routes
+ * the tree takes ~35 MB of heap before and ~25 MB after (`npm run bench -- --scale`).
  *
  * It reads find-my-way's node fields by name, and leaves alone any field that is not an array
  * (a later find-my-way with other fields keeps working, only larger); the route-table tests
