@@ -6,6 +6,8 @@ import { request } from 'undici';
 import { routeFile, startGateway } from './helpers/gateway.js';
 import { startOrigin } from './helpers/upstream.js';
 
+/** The find-my-way tree a route table looks routes up in. */
+const treeOf = (table: unknown): unknown => (table as { router: unknown }).router;
 const route = (id: string, path: string) => `  - id: ${id}\n    match: { path: ${path} }\n    upstream: { service: svc }\n`;
 
 test('200 requests in flight across a reload all answer 200; new routes apply at once', async (t) => {
@@ -63,11 +65,11 @@ test('a reload that keeps every route match and changes what they do: the new ro
   assert.equal(next.find('GET', '/one/7')?.route.upstream?.rewrite, '/y/{id}');
   assert.equal(table.find('GET', '/one/7')?.route.upstream?.rewrite, '/x/{id}');
   // The tree is the running one's: no second find-my-way router was built.
-  assert.equal((next as unknown as { router: unknown }).router, (table as unknown as { router: unknown }).router);
+  assert.equal(treeOf(next), treeOf(table));
   // A changed match builds a tree of its own.
   await gw.dir.write('routes.d/a.yaml', routeFile([b.url], routes('y') + route('three', '/three')));
   assert.equal((await gw.gateway.reload()).ok, true);
-  assert.notEqual((gw.gateway.snapshot().table as unknown as { router: unknown }).router, (next as unknown as { router: unknown }).router);
+  assert.notEqual(treeOf(gw.gateway.snapshot().table), treeOf(next));
   assert.equal(await body('/three'), '200 from b');
 });
 

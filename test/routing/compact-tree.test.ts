@@ -13,7 +13,13 @@ function router() {
 }
 
 const LOOKUPS = ['/', '/items', '/items/7', '/items/7/parts/p9', '/files/a/b.css', '/team/a/svc1', '/team/a/svc2', '/team/b/svc1', '/team/b/svc2', '/v/2/x', '/v/two/x', '/items/'];
-const answers = (r: ReturnType<typeof router>) => LOOKUPS.map((u) => ['GET', 'POST'].map((m) => JSON.stringify(r.find(m as 'GET', u) ? { store: r.find(m as 'GET', u)!.store, params: { ...r.find(m as 'GET', u)!.params } } : null)));
+const answers = (r: ReturnType<typeof router>) =>
+  LOOKUPS.map((u) =>
+    (['GET', 'POST'] as const).map((m) => {
+      const found = r.find(m, u);
+      return JSON.stringify(found ? { store: found.store, params: { ...found.params } } : null);
+    }),
+  );
 
 test('a compacted tree answers every lookup as before', () => {
   const plain = router();
