@@ -1,7 +1,7 @@
 /**
- * Counters in Redis, shared by every worker and gateway instance. The hits on one key in one
- * turn of the event loop are one Lua script call (hit-batch.ts) that counts them all
- * atomically and answers what each one sees, in order; the key is `keyPrefix{routeId:key}:rl-ALGORITHM`,
+ * Counters in Redis, shared by every worker and gateway instance. A batch of hits on one key
+ * (those of one turn of the event loop, or those that waited for the key's call in flight:
+ * hit-batch.ts) is one Lua script call that counts them all atomically and answers what each one sees, in order; the key is `keyPrefix{routeId:key}:rl-ALGORITHM`,
  * hash-tagged so each limit lives on one Redis Cluster shard. Time comes from Redis (TIME),
  * so instances with skewed clocks still agree on windows.
  */

@@ -44,3 +44,53 @@ test('a failed count fails every hit of its batch, and only those', async () => 
   assert.deepEqual(results.map((x) => x.status), ['rejected', 'fulfilled', 'rejected']);
   assert.equal((results[0] as PromiseRejectedResult).reason.message, 'redis is down');
 });
+
+test('while a key is being counted, its new hits wait for the answer and go out together as the next batch', async () => {
+  const calls: [string, number][] = [];
+  const answers: (() => void)[] = [];
+  let counted = 0;
+  const hit = batchedHits((key, n) => {
+    calls.push([key, n]);
+    const before = counted;
+    counted += n;
+    return new Promise((resolve) => answers.push(() => resolve(Array.from({ length: n }, (_, i) => ({ allowed: true, remaining: 100 - (before + i + 1), resetMs: 1 })))));
+  });
+  const first = hit('k');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(calls, [['k', 1]], 'an idle key is counted in the turn its hit came');
+  // Three more turns while the first count is unanswered: nothing else is sent for k, but another key goes out.
+  const later: Promise<Verdict>[] = [];
+  for (let turn = 0; turn < 3; turn++) {
+    later.push(hit('k'));
+    await new Promise((r) => setImmediate(r));
+  }
+  const other = hit('other');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(calls, [['k', 1], ['other', 1]]);
+  answers[0]!();
+  assert.equal((await first).remaining, 99);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(calls, [['k', 1], ['other', 1], ['k', 3]], 'the hits that waited are one batch');
+  answers[1]!();
+  answers[2]!();
+  assert.deepEqual((await Promise.all(later)).map((v) => v.remaining), [97, 96, 95]);
+  assert.equal((await other).remaining, 98);
+});
+
+test('a failed count does not hold up the hits that waited behind it', async () => {
+  let calls = 0;
+  let fail: ((err: Error) => void) | undefined;
+  const hit = batchedHits((_key, n) => {
+    calls++;
+    if (calls === 1) return new Promise((_resolve, reject) => (fail = reject));
+    return Promise.resolve(Array.from({ length: n }, () => ({ allowed: true, remaining: 5, resetMs: 1 })));
+  });
+  const first = hit('k');
+  await new Promise((r) => setImmediate(r));
+  const waiting = [hit('k'), hit('k')];
+  fail!(new Error('timed out'));
+  await assert.rejects(first, /timed out/);
+  const verdicts = await Promise.all(waiting);
+  assert.deepEqual(verdicts.map((v) => v.remaining), [5, 5]);
+  assert.equal(calls, 2);
+});
