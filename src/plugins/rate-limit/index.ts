@@ -57,8 +57,9 @@ export default definePlugin({
             headers: { 'retry-after': '1' },
           });
         }
+        // The RateLimit-* headers are set in onSend, which runs for every reply of the route (a
+        // 429 from here included), after the upstream's own are in: they are never replaced.
         verdicts.set(request, v);
-        setHeaders(reply, v);
         if (!v.allowed) {
           const wait = String(Math.max(1, seconds(v.resetMs)));
           return sendProblem(request, reply, 'RATE_LIMITED', `limit of ${config.limit} requests per ${per} reached; retry in ${wait}s`, {
@@ -66,7 +67,6 @@ export default definePlugin({
           });
         }
       },
-      // The upstream's own RateLimit-* headers never replace the gateway's.
       onSend: headersOnly(async (request, reply, payload) => {
         const v = verdicts.get(request);
         if (v) setHeaders(reply, v);
