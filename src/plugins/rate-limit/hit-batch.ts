@@ -25,7 +25,7 @@ class Batch {
   readonly rejects: ((err: unknown) => void)[] = [];
 }
 
-/** One key's state: the hits not sent yet, and whether a command for it is in flight. */
+/** One key's state: the hits not sent yet, and how many commands for it are in flight. */
 class KeyQueue {
   waiting: Batch | undefined;
   inFlight = 0;
