@@ -2,8 +2,9 @@
  * Counters in Redis, shared by every worker and gateway instance. A batch of hits on one key
  * (those of one turn of the event loop, or those that waited for the key's call in flight:
  * hit-batch.ts) is one Lua script call that counts them all atomically and answers what each
- * one sees, in order; the key is `keyPrefix{routeId:key}:rl-ALGORITHM`, hash-tagged so each limit lives on one Redis Cluster shard. Time comes from Redis (TIME),
- * so instances with skewed clocks still agree on windows.
+ * one sees, in order; the key is `keyPrefix{routeId:key}:rl-ALGORITHM`, hash-tagged so each
+ * limit lives on one Redis Cluster shard. Time comes from Redis (TIME), so instances with
+ * skewed clocks still agree on windows.
  */
 import { randomBytes } from 'node:crypto';
 import type { SharedRedis } from '../../redis/shared-redis.js';

@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import { batchedHits, MAX_BATCH } from '../../../src/plugins/rate-limit/hit-batch.js';
 import type { Verdict } from '../../../src/plugins/rate-limit/store.js';
 
+/** Resolves in the next turn of the event loop, after the batches of this one went out. */
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** A counter that records each call it gets and answers remaining = 100 - position. */
 function recorder() {
   const calls: [string, number][] = [];
@@ -56,20 +59,20 @@ test('while a key is being counted, its new hits wait for the answer and go out 
     return new Promise((resolve) => answers.push(() => resolve(Array.from({ length: n }, (_, i) => ({ allowed: true, remaining: 100 - (before + i + 1), resetMs: 1 })))));
   });
   const first = hit('k');
-  await new Promise((r) => setImmediate(r));
+  await nextTurn();
   assert.deepEqual(calls, [['k', 1]], 'an idle key is counted in the turn its hit came');
   // Three more turns while the first count is unanswered: nothing else is sent for k, but another key goes out.
   const later: Promise<Verdict>[] = [];
   for (let turn = 0; turn < 3; turn++) {
     later.push(hit('k'));
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
   }
   const other = hit('other');
-  await new Promise((r) => setImmediate(r));
+  await nextTurn();
   assert.deepEqual(calls, [['k', 1], ['other', 1]]);
   answers[0]!();
   assert.equal((await first).remaining, 99);
-  await new Promise((r) => setImmediate(r));
+  await nextTurn();
   assert.deepEqual(calls, [['k', 1], ['other', 1], ['k', 3]], 'the hits that waited are one batch');
   answers[1]!();
   answers[2]!();
@@ -86,7 +89,7 @@ test('a failed count does not hold up the hits that waited behind it', async () 
     return Promise.resolve(Array.from({ length: n }, () => ({ allowed: true, remaining: 5, resetMs: 1 })));
   });
   const first = hit('k');
-  await new Promise((r) => setImmediate(r));
+  await nextTurn();
   const waiting = [hit('k'), hit('k')];
   fail!(new Error('timed out'));
   await assert.rejects(first, /timed out/);
