@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   ensureBuilt();
   if (args.paired) return pairedRun(args.paired[0], args.paired[1], args.against);
   const throughputMode = !args.latency && !args.scale && !args.memory;
-  const wanted = new Set(args.only ?? (args.smoke ? SMOKE_ROWS : throughputMode ? ALL_ROWS : [ROW.direct, ROW.undici, ROW.plain, ROW.full]));
+  const wanted = new Set(args.only ?? (args.smoke ? SMOKE_ROWS : throughputMode ? ALL_ROWS : [ROW.direct, ROW.nginx, ROW.undici, ROW.plain, ROW.full]));
   for (const n of wanted) if (!ALL_ROWS.includes(n) && !WS_ROW_NAMES.includes(n)) throw new Error(`unknown row ${JSON.stringify(n)}; rows: ${[...ALL_ROWS, ...WS_ROW_NAMES].join(', ')}`);
   // The WebSocket echo rows (bench/lib/websocket.ts) run with the throughput rows, or when --only names one.
   const websocketMode = throughputMode && (args.only === undefined || args.only.some((n) => WS_ROW_NAMES.includes(n)));

@@ -5,7 +5,9 @@
  * of keep-alive connections, whether or not earlier ones have answered; each latency counts
  * from the moment the request was handed to undici. The first WARMUP_S seconds run at the same
  * rate but are not counted: this process's own JIT and connection setup would otherwise land
- * in every row's tail. Run as its own (pinned) process:
+ * in every row's tail, and so would the first seconds of a proxy that sat idle while the other
+ * rows ran (on the 2-core VMs the figures come from, a process woken after ~40 s idle runs its
+ * first ~2 s at about half speed; bench/README.md). Run as its own (pinned) process:
  *   node --import tsx bench/lib/fixed-rate.ts URL RATE SECONDS CONNECTIONS [HEADERS_JSON]
  * prints {"requests","failed","p50ms","p99ms","p999ms","rps"}.
  */
@@ -18,7 +20,7 @@ const seconds = Number(secondsArg);
 const pool = new Pool(u.origin, { connections: Number(connArg ?? 16), pipelining: 1 });
 const headers = headersArg ? (JSON.parse(headersArg) as Record<string, string>) : {};
 const path = u.pathname + u.search;
-const WARMUP_S = 1;
+const WARMUP_S = 3;
 const warm = Math.round(rate * WARMUP_S);
 const total = warm + Math.max(1, Math.round(rate * seconds));
 const latencies = new Float64Array(total);
