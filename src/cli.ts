@@ -8,7 +8,7 @@ import { buildApp } from './app.js';
 import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { StreamListenError } from './streams/listener.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
-import { createLogger } from './logger.js';
+import { createLogger, logsWritten } from './logger.js';
 import { Gateway } from './server.js';
 import { runPrimary, runWorker, workerCount } from './cluster.js';
 import { ServiceSet } from './upstream/services.js';
@@ -160,7 +160,7 @@ async function main(argv: string[]): Promise<void> {
       const stop = (signal: string) => {
         logger.info({ signal, key, member: registration.member }, 'deregistering');
         registration.stop().then(
-          () => process.exit(0),
+          () => logsWritten(logger).then(() => process.exit(0)),
           (err: Error) => fail(`gatehouse register: could not deregister: ${err.message}`),
         );
       };
@@ -192,8 +192,9 @@ async function main(argv: string[]): Promise<void> {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down: draining in-flight requests');
-        void (gateway?.close() ?? Promise.resolve()).then(() => {
+        void (gateway?.close() ?? Promise.resolve()).then(async () => {
           logger.info('stopped');
+          await logsWritten(logger);
           process.exit(0);
         });
       };

@@ -13,6 +13,7 @@ import { ConfigError, formatIssue } from './config/diagnostics.js';
 import { loadConfig, type LoadOptions } from './config/load.js';
 import type { Snapshot } from './config/snapshot.js';
 import { watchConfig } from './config/watch.js';
+import { logsWritten } from './logger.js';
 import { Gateway, type ReloadResult } from './server.js';
 import { answerPrimaryMetrics, metricsText } from './observability/metrics.js';
 
@@ -38,7 +39,7 @@ export async function runWorker(options: LoadOptions, logger: FastifyBaseLogger)
   process.on('message', (m: ToWorker) => {
     if (m.type === 'reload') void gateway.reload().then((result) => send({ type: 'reloaded', id: m.id, result }));
     else if (m.type === 'services') void gateway.services().then((services) => send({ type: 'services', id: m.id, services }));
-    else if (m.type === 'shutdown') void gateway.close().then(() => process.exit(0));
+    else if (m.type === 'shutdown') void gateway.close().then(() => logsWritten(logger)).then(() => process.exit(0));
   });
   send({ type: 'ready' });
 }
@@ -176,8 +177,9 @@ export async function runPrimary(options: LoadOptions, snapshot: Snapshot, logge
     stopping = true;
     logger.info({ signal }, 'shutting down: draining every worker');
     stopWatching();
-    void primary.shutdown(snapshot.settings.server.shutdownGrace).then(() => {
+    void primary.shutdown(snapshot.settings.server.shutdownGrace).then(async () => {
       logger.info('stopped');
+      await logsWritten(logger);
       process.exit(0);
     });
   };

@@ -1,13 +1,15 @@
 /**
  * The process logger: pino JSON lines on stdout, written asynchronously (no sync I/O per
- * request). Lines are gathered up to 16 KiB and handed to the destination (sonic-boom) as one
- * write; whatever is gathered goes out within FLUSH_EVERY_MS anyway, and before the process
- * exits. Gathering here rather than with sonic-boom's `minLength` matters: sonic-boom measures
- * its whole pending buffer on every write, which made each access-log line cost ~2 µs more.
+ * request; where they go: log-output.ts). Lines are gathered up to 16 KiB and handed to the
+ * output as one write; whatever is gathered goes out within FLUSH_EVERY_MS anyway, and before
+ * the process exits. Gathering here rather than with sonic-boom's `minLength` matters:
+ * sonic-boom measures its whole pending buffer on every write, which made each access-log line
+ * cost ~2 µs more.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { stdoutOutput, type LogOutput } from './log-output.js';
 
-// sonic-boom writes at most 16 KiB per call; each write is a hand-off to a libuv worker thread.
+// sonic-boom writes at most 16 KiB per call; on a file each write is a hand-off to a libuv worker thread.
 const BATCH_BYTES = 16 * 1024;
 const FLUSH_EVERY_MS = 100;
 
@@ -60,11 +62,21 @@ export interface LineSink {
   write(line: string): void;
   /** `,"pid":N`: the bindings every line of the logger carries. */
   readonly base: string;
+  /** Writes what is gathered and resolves once the output has written it, or after `maxMs`. */
+  settle(maxMs: number): Promise<void>;
 }
 
 /** Where `logger`'s lines go, when createLogger made it (other loggers have their own formats). */
 export function lineSinkOf(logger: object): LineSink | undefined {
   return SINKS.get(logger);
+}
+
+/**
+ * Before a deliberate exit: whatever `logger` (a createLogger one) has gathered is written, and
+ * this resolves once its output took it, or after `maxMs` (a reader that stopped reading).
+ */
+export function logsWritten(logger: object, maxMs = 2000): Promise<void> {
+  return SINKS.get(logger)?.settle(maxMs) ?? Promise.resolve();
 }
 
 /**
@@ -76,33 +88,42 @@ export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 
   if (to) {
     const write = (line: string): void => void to.write(line);
     const logger = pino(options, { write });
-    SINKS.set(logger, { write, base });
+    SINKS.set(logger, { write, base, settle: () => Promise.resolve() });
     return logger;
   }
-  const destination = pino.destination({ dest: 1, sync: false });
-  const batch = new LineBatch(destination);
-  let ready = false;
-  destination.once('ready', () => (ready = true));
-  const flusher = setInterval(() => {
-    if (!ready) return;
+  return batchedLogger(options, base, stdoutOutput());
+}
+
+function batchedLogger(options: pino.LoggerOptions, base: string, output: LogOutput): Logger {
+  const batch = new LineBatch(output);
+  const flush = () => {
+    if (!output.ready) return;
     try {
       batch.flush();
     } catch {
       /* stdout is gone */
     }
-  }, FLUSH_EVERY_MS);
+  };
+  const flusher = setInterval(flush, FLUSH_EVERY_MS);
   flusher.unref();
   // Whatever is still gathered goes out before the process ends.
   process.once('exit', () => {
     clearInterval(flusher);
+    flush();
     try {
-      batch.flush();
-      destination.flushSync();
+      output.flushAtExit();
     } catch {
-      /* not ready yet, or stdout is gone */
+      /* stdout is gone */
     }
   });
   const logger = pino(options, batch);
-  SINKS.set(logger, { write: (line) => batch.write(line), base });
+  SINKS.set(logger, {
+    write: (line) => batch.write(line),
+    base,
+    settle: (maxMs) => {
+      flush();
+      return output.drained(maxMs);
+    },
+  });
   return logger;
 }

@@ -1,8 +1,9 @@
 /**
  * A Gatehouse gateway as its own process (`node dist/cli.js start -c FILE`, with the node
  * flags `npm start` and the Docker image pass: src/heap-settings.ts), pinned to the
- * proxy core. Its logs (access log included) go to a file next to the config; the ports come
- * from the "gateway listening" and "admin listening" lines.
+ * proxy core. Its logs (access log included) go to a file next to the config, through a pipe
+ * that a `cat` on the load core reads, as a container runtime reads a container's stdout; the
+ * ports come from the "gateway listening" and "admin listening" lines.
  */
 import { openSync, readFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
@@ -54,12 +55,16 @@ export async function startGateway(configFile: string, opts: StartOptions = {}):
   const logFile = opts.logFile ?? path.join(path.dirname(configFile), 'gateway.log');
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
+  // stdout is a pipe, as under a container runtime or systemd: a reader on the load core writes it to the file.
+  const reader = start('cat', [], { core: CORE.load, stdio: ['pipe', fd, 'ignore'] });
   const child = start(process.execPath, [...STARTUP_FLAGS, ...extraNodeArgs(), ...(opts.nodeArgs ?? []), opts.cli ?? CLI, 'start', '-c', configFile], {
     core: CORE.proxy,
     cwd: path.dirname(configFile),
-    stdio: ['ignore', fd, fd],
+    stdio: ['ignore', reader.stdin!, fd],
     env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', ...opts.env },
   });
+  // Only the gateway holds the pipe open now: the reader ends when it does.
+  reader.stdin!.destroy();
   closeSync(fd);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { streamOutput } from '../src/log-output.js';
+
+const ROOT = new URL('..', import.meta.url);
+
+function runScript(script: string, stdout: 'pipe' | number) {
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', stdout, 'pipe'] });
+}
+
+test('stdout that is a pipe is written as a stream; a file goes through sonic-boom', async () => {
+  const script = `import { stdoutOutput } from './src/log-output.ts'; process.stderr.write(stdoutOutput().kind);`;
+  const piped = runScript(script, 'pipe');
+  let kind = '';
+  piped.stderr.on('data', (d: Buffer) => (kind += d.toString()));
+  await once(piped, 'exit');
+  assert.equal(kind, 'stream');
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-log-'));
+  try {
+    const fd = openSync(path.join(dir, 'out.log'), 'w');
+    const toFile = runScript(script, fd);
+    closeSync(fd);
+    let fileKind = '';
+    toFile.stderr.on('data', (d: Buffer) => (fileKind += d.toString()));
+    await once(toFile, 'exit');
+    assert.equal(fileKind, 'file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('every line reaches a pipe that is read late, in order, when the process waits for logsWritten before exiting', async () => {
+  const script = `
+    import { createLogger, logsWritten } from './src/logger.ts';
+    const log = createLogger('info');
+    for (let i = 0; i < 5000; i++) log.info({ i }, 'line');
+    await logsWritten(log, 10000);
+    process.exit(0);
+  `;
+  const child = runScript(script, 'pipe');
+  // Nothing is read for a while: the pipe (64 KiB) fills and the rest (~400 KiB) waits in the child.
+  child.stdout.pause();
+  setTimeout(() => child.stdout.resume(), 500);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const ended = once(child.stdout, 'end');
+  const [code] = (await once(child, 'exit')) as [number];
+  await ended;
+  assert.equal(code, 0);
+  const seen = out.trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i);
+  assert.equal(seen.length, 5000);
+  assert.ok(seen.every((v, n) => v === n), 'in order');
+});
+
+test('a pipe whose reader left stops taking lines; the process carries on', async () => {
+  const script = `
+    import { createLogger } from './src/logger.ts';
+    const log = createLogger('info');
+    let n = 0;
+    const t = setInterval(() => { for (let i = 0; i < 200; i++) log.info({ n: n++ }, 'line'); }, 5);
+    setTimeout(() => { clearInterval(t); process.stderr.write('alive ' + n); process.exit(0); }, 600);
+  `;
+  const child = runScript(script, 'pipe');
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 0, err);
+  assert.match(err, /^alive \d+$/);
+});
+
+/** A real Writable whose writes complete only when `release` is called. */
+function heldWritable() {
+  const held: (() => void)[] = [];
+  const chunks: string[] = [];
+  const stream = new Writable({
+    decodeStrings: false,
+    write(chunk: string, _enc, cb) {
+      chunks.push(chunk);
+      held.push(cb);
+    },
+  });
+  const release = () => {
+    for (const cb of held.splice(0)) cb();
+  };
+  return { stream, chunks, release };
+}
+
+test('a reader that falls behind by more than the backlog loses whole batches, and is told how many lines once it reads again', async () => {
+  const { stream, chunks, release } = heldWritable();
+  const out = streamOutput(stream, 40);
+  out.write('{"a":1}\n{"a":2}\n'); // 16 bytes, nothing queued: written
+  out.write('{"a":3}\n{"a":4}\n{"a":5}\n'); // 16 queued: under the backlog
+  out.write('{"a":6}\n'); // 40 queued: not over it
+  out.write('{"a":7}\n{"a":8}\n'); // 48 queued: dropped
+  out.write('{"a":9}\n'); // dropped
+  for (let i = 0; i < 3; i++) {
+    release();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(chunks.join(''), '{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n{"a":5}\n{"a":6}\n');
+  out.write('{"a":10}\n');
+  const notice = JSON.parse(chunks.at(-1)!.split('\n')[0]!) as { level: number; dropped: number; msg: string };
+  assert.equal(notice.level, 40);
+  assert.equal(notice.dropped, 3);
+  assert.match(notice.msg, /dropped/);
+  assert.ok(chunks.at(-1)!.endsWith('\n{"a":10}\n'));
+});
+
+test('drained resolves once the writes are done, or after its wait when they never are', async () => {
+  const { stream, release } = heldWritable();
+  const out = streamOutput(stream);
+  await out.drained(10); // nothing in flight
+  out.write('x\n');
+  let done = false;
+  const waiting = out.drained(60_000).then(() => (done = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(done, false);
+  release();
+  await waiting;
+  assert.equal(done, true);
+
+  out.write('y\n'); // never released: the wait ends anyway
+  await out.drained(50);
+});
