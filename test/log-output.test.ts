@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,16 +10,18 @@ import { streamOutput } from '../src/log-output.js';
 
 const ROOT = new URL('..', import.meta.url);
 
-function runScript(script: string, stdout: 'pipe' | number) {
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', stdout, 'pipe'] });
+/** A node process running `script` from the project root; stdout is a pipe unless a file descriptor is given. */
+function runScript(script: string, stdout?: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', stdout ?? 'pipe', 'pipe'] });
+  return { child, stdout: child.stdout!, stderr: child.stderr! };
 }
 
 test('stdout that is a pipe is written as a stream; a file goes through sonic-boom', async () => {
   const script = `import { stdoutOutput } from './src/log-output.ts'; process.stderr.write(stdoutOutput().kind);`;
-  const piped = runScript(script, 'pipe');
+  const piped = runScript(script);
   let kind = '';
   piped.stderr.on('data', (d: Buffer) => (kind += d.toString()));
-  await once(piped, 'exit');
+  await once(piped.child, 'exit');
   assert.equal(kind, 'stream');
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-log-'));
@@ -29,7 +31,7 @@ test('stdout that is a pipe is written as a stream; a file goes through sonic-bo
     closeSync(fd);
     let fileKind = '';
     toFile.stderr.on('data', (d: Buffer) => (fileKind += d.toString()));
-    await once(toFile, 'exit');
+    await once(toFile.child, 'exit');
     assert.equal(fileKind, 'file');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -44,13 +46,13 @@ test('every line reaches a pipe that is read late, in order, when the process wa
     await logsWritten(log, 10000);
     process.exit(0);
   `;
-  const child = runScript(script, 'pipe');
+  const { child, stdout } = runScript(script);
   // Nothing is read for a while: the pipe (64 KiB) fills and the rest (~400 KiB) waits in the child.
-  child.stdout.pause();
-  setTimeout(() => child.stdout.resume(), 500);
+  stdout.pause();
+  setTimeout(() => stdout.resume(), 500);
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const ended = once(child.stdout, 'end');
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const ended = once(stdout, 'end');
   const [code] = (await once(child, 'exit')) as [number];
   await ended;
   assert.equal(code, 0);
@@ -67,10 +69,10 @@ test('a pipe whose reader left stops taking lines; the process carries on', asyn
     const t = setInterval(() => { for (let i = 0; i < 200; i++) log.info({ n: n++ }, 'line'); }, 5);
     setTimeout(() => { clearInterval(t); process.stderr.write('alive ' + n); process.exit(0); }, 600);
   `;
-  const child = runScript(script, 'pipe');
+  const { child, stdout, stderr } = runScript(script);
   let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout.once('data', () => child.stdout.destroy());
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  stdout.once('data', () => stdout.destroy());
   const [code] = (await once(child, 'exit')) as [number];
   assert.equal(code, 0, err);
   assert.match(err, /^alive \d+$/);
