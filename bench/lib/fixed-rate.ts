@@ -9,7 +9,7 @@
  * rows ran (on the 2-core VMs the figures come from, a process woken after ~40 s idle runs its
  * first ~2 s at about half speed; bench/README.md). Run as its own (pinned) process:
  *   node --import tsx bench/lib/fixed-rate.ts URL RATE SECONDS CONNECTIONS [HEADERS_JSON]
- * prints {"requests","failed","p50ms","p99ms","p999ms","rps"}.
+ * prints {"requests","failed","p50ms","p99ms","p999ms","rps","maxTickGapMs"}.
  */
 import { Pool } from 'undici';
 
@@ -26,6 +26,8 @@ const total = warm + Math.max(1, Math.round(rate * seconds));
 const latencies = new Float64Array(total);
 let done = 0;
 let failed = 0;
+/** The longest this process went between two 1 ms ticks after the warm-up: how long the machine kept it off its core. */
+let maxTickGapMs = 0;
 
 const t0 = process.hrtime.bigint();
 const intervalNs = 1e9 / rate;
@@ -47,8 +49,12 @@ await new Promise<void>((resolve) => {
       if (++done === total) resolve();
     });
   };
+  let lastTick = 0;
   const tick = () => {
-    const due = Math.min(total, Math.floor(Number(process.hrtime.bigint() - t0) / intervalNs) + 1);
+    const now = Number(process.hrtime.bigint() - t0);
+    if (now > WARMUP_S * 1e9) maxTickGapMs = Math.max(maxTickGapMs, (now - lastTick) / 1e6);
+    lastTick = now;
+    const due = Math.min(total, Math.floor(now / intervalNs) + 1);
     while (sent < due) fire(sent++);
     if (sent < total) setTimeout(tick, 1);
   };
@@ -59,5 +65,7 @@ const elapsed = Number(process.hrtime.bigint() - t0) / 1e9 - WARMUP_S;
 await pool.close().catch(() => undefined);
 const sorted = Array.from(latencies.subarray(warm, total)).sort((a, b) => a - b);
 const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 1000) / 1000;
-process.stdout.write(`${JSON.stringify({ requests: done - warm, failed, rps: Math.round(done / elapsed), p50ms: pct(0.5), p99ms: pct(0.99), p999ms: pct(0.999) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ requests: done - warm, failed, rps: Math.round(done / elapsed), p50ms: pct(0.5), p99ms: pct(0.99), p999ms: pct(0.999), maxTickGapMs: Math.round(maxTickGapMs * 10) / 10 })}\n`,
+);
 process.exit(0);

@@ -36,6 +36,7 @@ interface FixedRateOut {
   p50ms: number;
   p99ms: number;
   p999ms: number;
+  maxTickGapMs: number;
 }
 
 async function fixedRate(row: Row, rate: number, seconds: number, connections: number): Promise<FixedRateOut> {
@@ -73,7 +74,7 @@ export async function measureLatency(rows: readonly Row[], o: LatencyOptions): P
       if (r === 0) await fixedRate(row, rate, Math.min(2, o.seconds), o.connections); // warm-up
       const s = await fixedRate(row, rate, o.seconds, o.connections);
       samples.get(row.name)!.push(s);
-      o.log(`round ${r + 1}/${o.rounds}  ${row.name.padEnd(28)} p50 ${s.p50ms} ms  p99 ${s.p99ms} ms  p99.9 ${s.p999ms} ms  failed ${s.failed}`);
+      o.log(`round ${r + 1}/${o.rounds}  ${row.name.padEnd(28)} p50 ${s.p50ms} ms  p99 ${s.p99ms} ms  p99.9 ${s.p999ms} ms  failed ${s.failed}  generator's longest gap ${s.maxTickGapMs} ms`);
     }
   }
   const base = samples.get(ROW.direct);
