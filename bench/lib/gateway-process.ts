@@ -9,10 +9,12 @@ import { openSync, readFileSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
-import { CORE, start } from './procs.js';
+import { CORE, hasCommand, start } from './procs.js';
 import { STARTUP_FLAGS } from '../../src/heap-settings.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** Without `cat` (not a POSIX system) the gateway writes its log file itself. */
+const HAS_CAT = hasCommand('cat');
 export const CLI = path.join(ROOT, 'dist/cli.js');
 
 /** Node flags for every gateway the bench starts, from BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
@@ -56,15 +58,15 @@ export async function startGateway(configFile: string, opts: StartOptions = {}):
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
   // stdout is a pipe, as under a container runtime or systemd: a reader on the load core writes it to the file.
-  const reader = start('cat', [], { core: CORE.load, stdio: ['pipe', fd, 'ignore'] });
+  const reader = HAS_CAT ? start('cat', [], { core: CORE.load, stdio: ['pipe', fd, 'ignore'] }) : undefined;
   const child = start(process.execPath, [...STARTUP_FLAGS, ...extraNodeArgs(), ...(opts.nodeArgs ?? []), opts.cli ?? CLI, 'start', '-c', configFile], {
     core: CORE.proxy,
     cwd: path.dirname(configFile),
-    stdio: ['ignore', reader.stdin!, fd],
+    stdio: ['ignore', reader ? reader.stdin! : fd, fd],
     env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', ...opts.env },
   });
   // Only the gateway holds the pipe open now: the reader ends when it does.
-  reader.stdin!.destroy();
+  reader?.stdin!.destroy();
   closeSync(fd);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
