@@ -98,10 +98,10 @@ function heldWritable() {
 test('a reader that falls behind by more than the backlog loses whole batches, and is told how many lines once it reads again', async () => {
   const { stream, chunks, release } = heldWritable();
   const out = streamOutput(stream, 40);
-  out.write('{"a":1}\n{"a":2}\n'); // 16 bytes, nothing queued: written
-  out.write('{"a":3}\n{"a":4}\n{"a":5}\n'); // 16 queued: under the backlog
-  out.write('{"a":6}\n'); // 40 queued: not over it
-  out.write('{"a":7}\n{"a":8}\n'); // 48 queued: dropped
+  out.write('{"a":1}\n{"a":2}\n'); // nothing waiting: written (16 bytes)
+  out.write('{"a":3}\n{"a":4}\n{"a":5}\n'); // 16 bytes waiting, under the bound: queued
+  out.write('{"a":6}\n'); // 40 waiting, not over it: queued
+  out.write('{"a":7}\n{"a":8}\n'); // 48 waiting, over it: dropped
   out.write('{"a":9}\n'); // dropped
   for (let i = 0; i < 3; i++) {
     release();

@@ -5,9 +5,8 @@
  * of keep-alive connections, whether or not earlier ones have answered; each latency counts
  * from the moment the request was handed to undici. The first WARMUP_S seconds run at the same
  * rate but are not counted: this process's own JIT and connection setup would otherwise land
- * in every row's tail, and so would the first seconds of a proxy that sat idle while the other
- * rows ran (on the 2-core VMs the figures come from, a process woken after ~40 s idle runs its
- * first ~2 s at about half speed; bench/README.md). Run as its own (pinned) process:
+ * in every row's tail, and so would a proxy's first seconds of a run, which cost it more CPU
+ * per request than the rest (bench/README.md). Run as its own (pinned) process:
  *   node --import tsx bench/lib/fixed-rate.ts URL RATE SECONDS CONNECTIONS [HEADERS_JSON]
  * prints {"requests","failed","p50ms","p99ms","p999ms","rps","maxTickGapMs"}.
  */
@@ -26,7 +25,7 @@ const total = warm + Math.max(1, Math.round(rate * seconds));
 const latencies = new Float64Array(total);
 let done = 0;
 let failed = 0;
-/** The longest this process went between two 1 ms ticks after the warm-up: how long the machine kept it off its core. */
+/** The longest this process went between two of its 1 ms ticks after the warm-up, its own work included: a stall of the machine shows here. */
 let maxTickGapMs = 0;
 
 const t0 = process.hrtime.bigint();
