@@ -3,9 +3,11 @@
  * systemd, a log shipper), it is written as a stream from the event loop: libuv writes what the
  * pipe takes at once and waits for room for the rest, with no thread in between. Anything else
  * (a file, a terminal) goes through sonic-boom's asynchronous writes, each of which is handed
- * to a libuv pool thread. A stream whose reader falls behind by more than MAX_BACKLOG_BYTES
- * drops whole batches rather than growing without end, and says how many lines it dropped once
- * it is read again.
+ * to a libuv pool thread. On a pipe each write is at most PIPE_BUF bytes (unless one line is
+ * longer), which the kernel writes whole: the lines of processes sharing the pipe (cluster
+ * workers) never cut into each other. A stream whose reader falls behind by more than
+ * MAX_BACKLOG_BYTES drops whole batches rather than growing without end, and says how many
+ * lines it dropped once it is read again.
  */
 import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -19,6 +21,8 @@ export interface LogOutput {
   readonly kind: 'stream' | 'file';
   /** False until the output takes writes (sonic-boom opens its descriptor asynchronously). */
   readonly ready: boolean;
+  /** Writes up to this many bytes reach the reader whole, never cut by another process's (a pipe's PIPE_BUF). */
+  readonly atomicWriteBytes?: number;
   /** Takes whole lines, newlines included. */
   write(text: string): void;
   /** Resolves once everything handed over is written, or after `maxMs`. */
@@ -27,13 +31,19 @@ export interface LogOutput {
   flushAtExit(): void;
 }
 
-/** Whether `fd` is a pipe or a socket: a reader at the other end, not a file. */
-export function isStreamFd(fd: number): boolean {
+/**
+ * PIPE_BUF: a write to a pipe up to this size is atomic, so lines from several processes
+ * sharing the pipe never interleave (4096 on Linux; 512, the POSIX minimum, elsewhere).
+ */
+export const PIPE_ATOMIC_BYTES = process.platform === 'linux' ? 4096 : 512;
+
+/** What `fd` is: a pipe, a socket, or anything else (a file, a terminal). */
+export function fdKind(fd: number): 'pipe' | 'socket' | 'other' {
   try {
     const st = fstatSync(fd);
-    return st.isFIFO() || st.isSocket();
+    return st.isFIFO() ? 'pipe' : st.isSocket() ? 'socket' : 'other';
   } catch {
-    return false;
+    return 'other';
   }
 }
 
@@ -43,10 +53,20 @@ const newlines = (text: string): number => {
   return n;
 };
 
-/** Writes to `stream` (process.stdout on a pipe or socket). A stream that fails (EPIPE: the reader left) takes no more. */
-export function streamOutput(stream: Writable, maxBacklog = MAX_BACKLOG_BYTES): LogOutput {
+/**
+ * Writes to `stream` (process.stdout on a pipe or socket); `atomicWriteBytes` when it is a pipe.
+ * One write is handed to the stream at a time, the next when it is done: a stream given several
+ * at once joins them into one `writev`, which a pipe may write in part, and another process's
+ * lines would land in the gap. A stream that fails (EPIPE: the reader left) takes no more.
+ */
+export function streamOutput(stream: Writable, options: { atomicWriteBytes?: number; maxBacklog?: number } = {}): LogOutput {
+  const { atomicWriteBytes, maxBacklog = MAX_BACKLOG_BYTES } = options;
   let broken = false;
-  let inFlight = 0;
+  /** A write handed to the stream and not yet done. */
+  let writing = false;
+  /** Texts waiting for it, and their length. */
+  let queue: string[] = [];
+  let queued = 0;
   let dropped = 0;
   let waiters: (() => void)[] = [];
   const settle = () => {
@@ -54,33 +74,53 @@ export function streamOutput(stream: Writable, maxBacklog = MAX_BACKLOG_BYTES): 
     waiters = [];
     for (const resolve of w) resolve();
   };
-  const written = () => {
-    if (--inFlight === 0) settle();
+  const next = () => {
+    if (broken) return;
+    const text = queue.shift();
+    if (text === undefined) {
+      writing = false;
+      settle();
+      return;
+    }
+    queued -= text.length;
+    stream.write(text, next);
+  };
+  const send = (text: string) => {
+    if (writing) {
+      queue.push(text);
+      queued += text.length;
+      return;
+    }
+    writing = true;
+    stream.write(text, next);
   };
   stream.on('error', () => {
     broken = true;
-    inFlight = 0;
+    writing = false;
+    queue = [];
+    queued = 0;
     settle();
   });
   return {
     kind: 'stream',
     ready: true,
+    atomicWriteBytes,
     write(text) {
       if (broken) return;
-      if (stream.writableLength > maxBacklog) {
+      if (queued > maxBacklog) {
         dropped += newlines(text);
         return;
       }
       if (dropped > 0) {
+        // Its own write: the batch after it stays within atomicWriteBytes.
         const time = new Date().toISOString();
-        text = `{"level":40,"time":"${time}","pid":${process.pid},"dropped":${dropped},"msg":"log lines dropped: stdout was not read for a while"}\n${text}`;
+        send(`{"level":40,"time":"${time}","pid":${process.pid},"dropped":${dropped},"msg":"log lines dropped: stdout was not read for a while"}\n`);
         dropped = 0;
       }
-      inFlight++;
-      stream.write(text, written);
+      send(text);
     },
     drained(maxMs) {
-      if (inFlight === 0 || broken) return Promise.resolve();
+      if (!writing || broken) return Promise.resolve();
       return new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, maxMs);
         waiters.push(() => {
@@ -89,7 +129,7 @@ export function streamOutput(stream: Writable, maxBacklog = MAX_BACKLOG_BYTES): 
         });
       });
     },
-    // A write that finds nothing queued goes out at once (libuv tries the write before queueing it).
+    // A write that finds nothing in flight goes out at once (libuv tries the write before queueing it).
     flushAtExit: () => undefined,
   };
 }
@@ -114,5 +154,7 @@ export function fileOutput(fd: number): LogOutput {
 
 /** The output for stdout: a stream for a pipe or a socket, sonic-boom otherwise. */
 export function stdoutOutput(): LogOutput {
-  return isStreamFd(1) ? streamOutput(process.stdout) : fileOutput(1);
+  const kind = fdKind(1);
+  if (kind === 'pipe') return streamOutput(process.stdout, { atomicWriteBytes: PIPE_ATOMIC_BYTES });
+  return kind === 'socket' ? streamOutput(process.stdout) : fileOutput(1);
 }

@@ -13,7 +13,16 @@ import { stdoutOutput, type LogOutput } from './log-output.js';
 const BATCH_BYTES = 16 * 1024;
 const FLUSH_EVERY_MS = 100;
 
-/** Lines gathered until `limit` characters, then written to `out` in one call. */
+/** How a batch measures a line: characters (cheap, near enough for a file), or its UTF-8 bytes. */
+export type LineSize = (line: string) => number;
+const characters: LineSize = (line) => line.length;
+export const utf8Bytes: LineSize = (line) => Buffer.byteLength(line, 'utf8');
+
+/**
+ * Lines gathered up to `limit` (as `size` measures them), then written to `out` in one call. A
+ * line that would take the batch past the limit goes into the next one, so no write is larger
+ * than the limit unless a single line is.
+ */
 export class LineBatch implements DestinationStream {
   private lines: string[] = [];
   private size = 0;
@@ -21,11 +30,14 @@ export class LineBatch implements DestinationStream {
   constructor(
     private readonly out: { write(text: string): unknown },
     private readonly limit = BATCH_BYTES,
+    private readonly sizeOf: LineSize = characters,
   ) {}
 
   write(line: string): void {
+    const n = this.sizeOf(line);
+    if (this.size > 0 && this.size + n > this.limit) this.flush();
     this.lines.push(line);
-    this.size += line.length;
+    this.size += n;
     if (this.size >= this.limit) this.flush();
   }
 
@@ -95,7 +107,9 @@ export function createLogger(level: string = process.env.GATEHOUSE_LOG_LEVEL ?? 
 }
 
 function batchedLogger(options: pino.LoggerOptions, base: string, output: LogOutput): Logger {
-  const batch = new LineBatch(output);
+  // On a pipe, batches no larger than what the pipe writes whole: lines of processes sharing it
+  // (cluster workers, a shell's pipeline) never cut into each other.
+  const batch = output.atomicWriteBytes !== undefined ? new LineBatch(output, output.atomicWriteBytes, utf8Bytes) : new LineBatch(output);
   const flush = () => {
     if (!output.ready) return;
     try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -97,23 +97,80 @@ function heldWritable() {
 
 test('a reader that falls behind by more than the backlog loses whole batches, and is told how many lines once it reads again', async () => {
   const { stream, chunks, release } = heldWritable();
-  const out = streamOutput(stream, 40);
-  out.write('{"a":1}\n{"a":2}\n'); // nothing waiting: written (16 bytes)
-  out.write('{"a":3}\n{"a":4}\n{"a":5}\n'); // 16 bytes waiting, under the bound: queued
-  out.write('{"a":6}\n'); // 40 waiting, not over it: queued
-  out.write('{"a":7}\n{"a":8}\n'); // 48 waiting, over it: dropped
-  out.write('{"a":9}\n'); // dropped
-  for (let i = 0; i < 3; i++) {
+  const out = streamOutput(stream, { maxBacklog: 40 });
+  const nextTurn = () => new Promise((r) => setImmediate(r));
+  out.write('{"a":1}\n{"a":2}\n'); // nothing in flight: handed to the stream
+  out.write('{"a":3}\n{"a":4}\n{"a":5}\n'); // waits (24 bytes waiting)
+  out.write('{"a":6}\n{"a":7}\n'); // 24 waiting, under the bound: waits too (40)
+  out.write('{"a":8}\n'); // 40 waiting, not over it: waits (48)
+  out.write('{"a":9}\n{"a":10}\n'); // 48 waiting, over it: dropped
+  out.write('{"a":11}\n'); // dropped
+  assert.deepEqual(chunks, ['{"a":1}\n{"a":2}\n'], 'one write at a time');
+  for (let i = 0; i < 4; i++) {
     release();
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
   }
-  assert.equal(chunks.join(''), '{"a":1}\n{"a":2}\n{"a":3}\n{"a":4}\n{"a":5}\n{"a":6}\n');
-  out.write('{"a":10}\n');
-  const notice = JSON.parse(chunks.at(-1)!.split('\n')[0]!) as { level: number; dropped: number; msg: string };
+  assert.deepEqual(chunks, ['{"a":1}\n{"a":2}\n', '{"a":3}\n{"a":4}\n{"a":5}\n', '{"a":6}\n{"a":7}\n', '{"a":8}\n'], 'each batch its own write, in order');
+  out.write('{"a":12}\n');
+  release();
+  await nextTurn();
+  // The notice is a write of its own, so the batch after it keeps its size.
+  const notice = JSON.parse(chunks.at(-2)!) as { level: number; dropped: number; msg: string };
   assert.equal(notice.level, 40);
   assert.equal(notice.dropped, 3);
   assert.match(notice.msg, /dropped/);
-  assert.ok(chunks.at(-1)!.endsWith('\n{"a":10}\n'));
+  assert.equal(chunks.at(-1), '{"a":12}\n');
+});
+
+test('processes sharing a pipe never cut into one another’s lines, even when the reader falls behind', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-log-'));
+  const script = path.join(dir, 'writer.mjs');
+  writeFileSync(
+    script,
+    `import { createLogger, logsWritten } from ${JSON.stringify(new URL('../src/logger.ts', import.meta.url).href)};
+    const log = createLogger('info');
+    const w = process.argv[2];
+    const pad = 'x'.repeat(180);
+    let n = 0;
+    const t = setInterval(() => {
+      for (let i = 0; i < 300; i++) log.info({ w, n: n++, pad }, 'line');
+      if (n >= 15000) { clearInterval(t); void logsWritten(log, 20000).then(() => process.exit(0)); }
+    }, 1);`,
+  );
+  const node = (id: string) => `"${process.execPath}" --import tsx "${script}" ${id}`;
+  const child = spawn('sh', ['-c', `${node('A')} & ${node('B')} & wait`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let rest = '';
+  const seen: Record<string, number> = { A: 0, B: 0 };
+  let broken = 0;
+  let outOfOrder = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    rest += d.toString();
+    let i;
+    while ((i = rest.indexOf('\n')) !== -1) {
+      const line = rest.slice(0, i);
+      rest = rest.slice(i + 1);
+      try {
+        const { w, n } = JSON.parse(line) as { w: string; n: number };
+        if (n !== seen[w]) outOfOrder++;
+        seen[w] = n + 1;
+      } catch {
+        broken++;
+      }
+    }
+    // A slow reader: the pipe fills, and both writers wait for room at once.
+    child.stdout.pause();
+    setTimeout(() => child.stdout.resume(), 2);
+  });
+  try {
+    const ended = once(child.stdout, 'end');
+    await once(child, 'exit');
+    await ended;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(broken, 0, 'no line cut by the other writer');
+  assert.equal(outOfOrder, 0, 'each writer’s lines in order');
+  assert.deepEqual(seen, { A: 15000, B: 15000 });
 });
 
 test('drained resolves once the writes are done, or after its wait when they never are', async () => {

@@ -3,19 +3,36 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import pino from 'pino';
-import { isoTime, LineBatch } from '../src/logger.js';
+import { isoTime, LineBatch, utf8Bytes } from '../src/logger.js';
 
-test('lines are gathered up to the limit and written in one call; flush writes the rest, and nothing when empty', () => {
+test('lines are gathered up to the limit and written in one call; a line that would pass the limit starts the next batch; flush writes the rest, and nothing when empty', () => {
   const writes: string[] = [];
   const batch = new LineBatch({ write: (t: string) => writes.push(t) }, 20);
   batch.write('0123456789\n');
   assert.deepEqual(writes, []);
-  batch.write('abcdefghij\n');
-  assert.deepEqual(writes, ['0123456789\nabcdefghij\n']);
+  batch.write('abcdefgh\n'); // 20: the limit reached, written
+  assert.deepEqual(writes, ['0123456789\nabcdefgh\n']);
+  batch.write('0123456789\n');
+  batch.write('abcdefghij\n'); // would make 22: the first goes alone
+  assert.deepEqual(writes.slice(1), ['0123456789\n']);
   batch.write('tail\n');
   batch.flush();
   batch.flush();
-  assert.deepEqual(writes, ['0123456789\nabcdefghij\n', 'tail\n']);
+  assert.deepEqual(writes.slice(2), ['abcdefghij\ntail\n']);
+});
+
+test('a line longer than the limit is written alone; measured in UTF-8 bytes, no write passes the limit', () => {
+  const writes: string[] = [];
+  const batch = new LineBatch({ write: (t: string) => writes.push(t) }, 16, utf8Bytes);
+  batch.write('ab\n');
+  batch.write(`${'x'.repeat(30)}\n`);
+  assert.deepEqual(writes, ['ab\n', `${'x'.repeat(30)}\n`]);
+  writes.length = 0;
+  // 'é' is 2 bytes: 5 of these lines are 15 characters but 20 bytes.
+  for (let i = 0; i < 5; i++) batch.write('éé\n');
+  batch.flush();
+  assert.ok(writes.every((w) => Buffer.byteLength(w) <= 16), JSON.stringify(writes));
+  assert.equal(writes.join(''), 'éé\n'.repeat(5));
 });
 
 test('pino writes through the batch unchanged', () => {
