@@ -1,10 +1,10 @@
 /**
  * The process logger: pino JSON lines on stdout, written asynchronously (no sync I/O per
- * request; where they go: log-output.ts). Lines are gathered up to 16 KiB and handed to the
- * output as one write; whatever is gathered goes out within FLUSH_EVERY_MS anyway, and before
- * the process exits. Gathering here rather than with sonic-boom's `minLength` matters:
- * sonic-boom measures its whole pending buffer on every write, which made each access-log line
- * cost ~2 µs more.
+ * request; where they go: log-output.ts). Lines are gathered up to 16 KiB (on a pipe, what it
+ * writes whole: 4 KiB) and handed to the output as one write; whatever is gathered goes out
+ * within FLUSH_EVERY_MS anyway, and before the process exits. Gathering here rather than with
+ * sonic-boom's `minLength` matters: sonic-boom measures its whole pending buffer on every
+ * write, which made each access-log line cost ~2 µs more.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { stdoutOutput, type LogOutput } from './log-output.js';
