@@ -13,7 +13,7 @@ import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pino from 'pino';
 
-/** How much unread text a stream output holds before it drops batches. */
+/** How much unread text (in characters: bytes, for ASCII) a stream output holds before it drops batches. */
 export const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
 
 export interface LogOutput {
@@ -74,8 +74,16 @@ export function streamOutput(stream: Writable, options: { atomicWriteBytes?: num
     waiters = [];
     for (const resolve of w) resolve();
   };
-  const next = () => {
-    if (broken) return;
+  const stop = () => {
+    broken = true;
+    writing = false;
+    queue = [];
+    queued = 0;
+    settle();
+  };
+  // A failed write (its callback comes before the stream's 'error') ends the output too.
+  const next = (err?: Error | null) => {
+    if (err || broken) return stop();
     const text = queue.shift();
     if (text === undefined) {
       writing = false;
@@ -94,13 +102,7 @@ export function streamOutput(stream: Writable, options: { atomicWriteBytes?: num
     writing = true;
     stream.write(text, next);
   };
-  stream.on('error', () => {
-    broken = true;
-    writing = false;
-    queue = [];
-    queued = 0;
-    settle();
-  });
+  stream.on('error', stop);
   return {
     kind: 'stream',
     ready: true,

@@ -19,9 +19,9 @@ const characters: LineSize = (line) => line.length;
 export const utf8Bytes: LineSize = (line) => Buffer.byteLength(line, 'utf8');
 
 /**
- * Lines gathered up to `limit` (as `size` measures them), then written to `out` in one call. A
- * line that would take the batch past the limit goes into the next one, so no write is larger
- * than the limit unless a single line is.
+ * Lines gathered up to `limit` (as `sizeOf` measures them), then written to `out` in one
+ * call. A line that would take the batch past the limit goes into the next one, so no write
+ * is larger than the limit unless a single line is.
  */
 export class LineBatch implements DestinationStream {
   private lines: string[] = [];
