@@ -19,9 +19,9 @@ import { LOAD_TOOL } from './lib/load.js';
 import { HAS_TASKSET, killAll, stopAll } from './lib/procs.js';
 import { measureMemory, memoryTable, type MemoryResult } from './lib/memory.js';
 import { measureScale, scaleTable, type ScaleResult } from './lib/scale.js';
-import { checkTargets, targetLines } from './lib/targets.js';
+import { checkTargets, RATIO_TARGETS, targetLines } from './lib/targets.js';
 import { measureThroughput, throughputTable, type RowResult } from './lib/throughput.js';
-import { measurePaired, pairedTable, type PairedResult } from './lib/paired.js';
+import { measurePaired, pairedTable, pairTargets, type PairedResult, type TargetPairs } from './lib/paired.js';
 import { measureTcp, tcpTable, type TcpRowResult } from './lib/tcp.js';
 import { measureWebSocket, websocketTable, WS_ROWS, type WebSocketResult } from './lib/websocket.js';
 
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
   let memory: MemoryResult | undefined;
   let tcp: TcpRowResult[] | undefined;
   let websocket: WebSocketResult | undefined;
+  let targetPairs: TargetPairs[] = [];
   const out: string[] = [];
   try {
     if (throughputMode && (cands.rows.length > 0 || !websocketMode)) {
@@ -107,6 +108,10 @@ async function main(): Promise<void> {
     if (websocketMode) {
       websocket = await measureWebSocket(cands.dir, { seconds: args.seconds, rounds: args.rounds, connections: args.connections, log });
       out.push(`WebSocket echo (${websocket.connections} connections, ${websocket.messageBytes}-byte messages, one in flight per connection, ${args.seconds}s x ${args.rounds} rounds):`, websocketTable(websocket));
+    }
+    if (rows && args.targetPairs > 0) {
+      // Short runs, as --paired: each pair's two runs see the same stretch of the machine.
+      targetPairs = await pairTargets(cands.rows, RATIO_TARGETS, { seconds: 3, pairs: args.targetPairs, connections: args.connections, log });
     }
     if (args.latency) {
       latency = await measureLatency(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: Math.min(args.connections, 16), rate: args.rate, log });
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
     await stopAll();
     await rm(cands.dir, { recursive: true, force: true }).catch(() => undefined);
   }
-  const targets = checkTargets(rows, latency, scale, memory);
+  const targets = checkTargets(rows, latency, scale, memory, new Map(targetPairs.map((p) => [p.target, p.result.rpsRatio])));
   const measured = targets.filter((t) => t.met !== null);
   if (measured.length) out.push('Targets:', targetLines(measured));
   if (cands.skipped.length) out.push('Skipped:', ...cands.skipped.map((s) => `  ${s.name}: ${s.reason}`));
@@ -141,6 +146,7 @@ async function main(): Promise<void> {
     tcp,
     websocket,
     targets,
+    targetPairs,
     skipped: cands.skipped,
   };
   const mode = args.smoke ? '-smoke' : args.latency ? '-latency' : args.scale ? '-scale' : args.memory ? '-memory' : '';

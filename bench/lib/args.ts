@@ -21,10 +21,12 @@ export interface BenchArgs {
   paired: [string, string] | undefined;
   /** --against DIR: B's gateways run from DIR/cli.js (another build's dist/). */
   against: string | undefined;
+  /** --target-pairs N: after the table, each ratio target's two rows in N alternating pairs (0: none; smoke: 0). */
+  targetPairs: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--duration 10s] [--rounds 3] [--connections 50] [--only NAME,NAME]
-                        [--smoke] [--latency [--rate N]] [--scale] [--memory] [--json FILE]
+                        [--smoke] [--latency [--rate N]] [--scale] [--memory] [--json FILE] [--target-pairs 6]
                         [--paired "ROW A,ROW B" [--against DIST_DIR]]  (pairs: --rounds, default 8; --duration default 3s)`;
 
 function seconds(text: string): number {
@@ -50,6 +52,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       rate: { type: 'string' },
       paired: { type: 'string' },
       against: { type: 'string' },
+      'target-pairs': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -66,6 +69,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (names[0] === names[1] && values.against === undefined) throw new Error('--paired with the same row twice needs --against DIST_DIR (the other build)');
     paired = [names[0]!, names[1]!];
   } else if (values.against !== undefined) throw new Error('--against goes with --paired');
+  const targetPairs = values['target-pairs'] !== undefined ? Number(values['target-pairs']) : smoke ? 0 : 6;
+  if (!Number.isInteger(targetPairs) || targetPairs < 0) throw new Error(`--target-pairs wants a whole number >= 0, got ${values['target-pairs']}`);
   return {
     seconds: values.duration ? seconds(values.duration) : smoke ? 1 : paired ? 3 : 10,
     rounds: values.rounds ? Number(values.rounds) : smoke ? 1 : paired ? 8 : 3,
@@ -80,5 +85,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     rate: values.rate ? Number(values.rate) : undefined,
     paired,
     against: values.against,
+    targetPairs,
   };
 }

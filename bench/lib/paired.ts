@@ -79,6 +79,28 @@ export async function measurePaired(a: Row, b: Row, bName: string, o: PairedOpti
   return summarizePairs(a.name, bName, o.seconds, pairs);
 }
 
+export interface TargetPairs {
+  readonly target: string;
+  readonly result: PairedResult;
+}
+
+/**
+ * After the table (--target-pairs): each ratio target's two rows again, in alternating pairs,
+ * so a verdict can be read without the drift between a table's rows. B is the target's `of`
+ * row, A its `to` row; targets whose rows did not run are left out.
+ */
+export async function pairTargets(rows: readonly Row[], targets: readonly { target: string; of: string; to: string }[], o: PairedOptions): Promise<TargetPairs[]> {
+  const out: TargetPairs[] = [];
+  for (const t of targets) {
+    const a = rows.find((r) => r.name === t.to);
+    const b = rows.find((r) => r.name === t.of);
+    if (!a || !b) continue;
+    o.log(`target pairs: ${t.target}`);
+    out.push({ target: t.target, result: await measurePaired(a, b, b.name, o) });
+  }
+  return out;
+}
+
 export function pairedTable(p: PairedResult): string {
   const fmt = (s: Summary) => `${s.median.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
   const medianOf = (pick: (x: Pair) => number) => summarize(p.pairs.map(pick)).median;
