@@ -11,7 +11,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseBenchArgs } from './lib/args.js';
+import { PAIR_SECONDS, parseBenchArgs } from './lib/args.js';
 import { ROW, SMOKE_ROWS, startCandidates } from './lib/candidates.js';
 import { CLI, ROOT } from './lib/gateway-process.js';
 import { latencyTable, measureLatency, type LatencyResult } from './lib/latency.js';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     }
     if (rows && args.targetPairs > 0) {
       // Short runs, as --paired: each pair's two runs see the same stretch of the machine.
-      targetPairs = await pairTargets(cands.rows, RATIO_TARGETS, { seconds: 3, pairs: args.targetPairs, connections: args.connections, log });
+      targetPairs = await pairTargets(cands.rows, RATIO_TARGETS, { seconds: PAIR_SECONDS, pairs: args.targetPairs, connections: args.connections, log });
     }
     if (args.latency) {
       latency = await measureLatency(cands.rows, { seconds: args.seconds, rounds: args.rounds, connections: Math.min(args.connections, 16), rate: args.rate, log });

@@ -25,6 +25,9 @@ export interface BenchArgs {
   targetPairs: number;
 }
 
+/** How long each run of a pair lasts (--paired, and the targets' pairs after the table). */
+export const PAIR_SECONDS = 3;
+
 export const USAGE = `usage: npm run bench -- [--duration 10s] [--rounds 3] [--connections 50] [--only NAME,NAME]
                         [--smoke] [--latency [--rate N]] [--scale] [--memory] [--json FILE] [--target-pairs 6]
                         [--paired "ROW A,ROW B" [--against DIST_DIR]]  (pairs: --rounds, default 8; --duration default 3s)`;
@@ -72,7 +75,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const targetPairs = values['target-pairs'] !== undefined ? Number(values['target-pairs']) : smoke ? 0 : 6;
   if (!Number.isInteger(targetPairs) || targetPairs < 0) throw new Error(`--target-pairs wants a whole number >= 0, got ${values['target-pairs']}`);
   return {
-    seconds: values.duration ? seconds(values.duration) : smoke ? 1 : paired ? 3 : 10,
+    seconds: values.duration ? seconds(values.duration) : smoke ? 1 : paired ? PAIR_SECONDS : 10,
     rounds: values.rounds ? Number(values.rounds) : smoke ? 1 : paired ? 8 : 3,
     connections: values.connections ? Number(values.connections) : smoke ? 10 : 50,
     smoke,
