@@ -1,14 +1,16 @@
 /**
- * A gRPC client channel to one target on Node's own HTTP/2 client: a session (connection)
- * made on first use, up to MAX_SESSIONS under load, each made again after it closes or is told
- * to go away, carrying the calls as streams. It does what the gateway's REST -> gRPC calls need
- * (a unary or server-streaming call of already-encoded bytes, a deadline, cancellation,
- * metadata both ways) at about half the CPU per call of a grpc-js client (bench/README.md,
- * "REST->gRPC"), and loads nothing but node:http2.
+ * A gRPC client channel to one target on the gateway's own HTTP/2 client (./h2/session.ts): a
+ * session (connection) made on first use, up to MAX_SESSIONS under load, each made again after
+ * it closes or is told to go away, carrying the calls as streams. It does what the gateway's
+ * REST -> gRPC calls need (a unary or server-streaming call of already-encoded bytes, a
+ * deadline, cancellation, metadata both ways). Per call it costs a fraction of node:http2's
+ * client, itself about half of a grpc-js client's (bench/README.md, "REST->gRPC").
  */
-import http2 from 'node:http2';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { GrpcCode } from './status-codes.js';
+import { H2_CODE } from './h2/errors.js';
+import { HeaderBlockBuilder, indexedField, STATIC_FIELD, STATIC_NAME } from './h2/hpack.js';
+import { H2Session, type H2Stream, type StreamListener } from './h2/session.js';
 import {
   decodeGrpcMessage,
   frameMessage,
@@ -21,10 +23,8 @@ import {
   WireError,
 } from './wire.js';
 
-const { NGHTTP2_CANCEL } = http2.constants;
 const USER_AGENT = 'gatehouse-grpc';
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** The status a call ended with; `metadata` holds the trailers (or the headers of a trailers-only answer). */
 export interface CallStatus {
   readonly code: number;
@@ -64,23 +64,22 @@ export interface ChannelTls {
 const NO_METADATA: IncomingHttpHeaders = Object.freeze({});
 
 interface SessionState {
-  readonly session: http2.ClientHttp2Session;
-  connected: boolean;
+  readonly session: H2Session;
   /** Calls started on it and not yet ended. */
   active: number;
 }
 
-/** One call: a stream on the channel's session, ended once with a status. */
-class ClientCall {
+/** One call: a stream on one of the channel's sessions, ended once with a status. */
+class ClientCall implements StreamListener {
   private ended = false;
   private headers: IncomingHttpHeaders | undefined;
   private trailers: IncomingHttpHeaders | undefined;
-  private failure: CallStatus | undefined;
   private readonly reader: MessageReader;
   private readonly timer: NodeJS.Timeout;
+  /** Set once the stream is started (start() may fail first). */
+  stream: H2Stream | undefined;
 
   constructor(
-    private readonly stream: http2.ClientHttp2Stream,
     private readonly state: SessionState,
     private readonly address: string,
     timeoutMs: number,
@@ -91,13 +90,6 @@ class ClientCall {
     // each request is fractional. setTimeout takes at most 2^31-1 ms (~24.8 days); a longer
     // deadline is left to the server (grpc-timeout).
     this.timer = setTimeout(() => this.fail(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded'), Math.min(Math.ceil(timeoutMs), MAX_TIMER_MS));
-    stream.on('response', (h) => this.onResponse(h));
-    stream.on('data', (chunk: Buffer) => this.onData(chunk));
-    stream.on('trailers', (t) => {
-      this.trailers = t;
-    });
-    stream.on('error', (err) => this.onError(err));
-    stream.on('close', () => this.onClose());
   }
 
   /** Ends the call with CANCELLED and resets its stream (the server sees the call cancelled). */
@@ -105,9 +97,14 @@ class ClientCall {
     this.fail(GrpcCode.CANCELLED, 'Cancelled on client');
   }
 
-  private onResponse(headers: IncomingHttpHeaders): void {
+  onHeaders(headers: IncomingHttpHeaders, endStream: boolean): void {
+    if (this.headers !== undefined) {
+      this.trailers = headers;
+      return;
+    }
     this.headers = headers;
-    if (headers['grpc-status'] !== undefined) return; // trailers-only: the status is in these headers
+    // Trailers-only: the status is in these headers (onEnd reads it).
+    if (headers['grpc-status'] !== undefined && endStream) return;
     const status = Number(headers[':status']);
     if (status !== 200) return this.fail(grpcCodeOfHttpStatus(status), `Received HTTP status code ${status}`, headers);
     const type = headers['content-type'];
@@ -117,7 +114,7 @@ class ClientCall {
     this.listener.onHeaders?.(headers);
   }
 
-  private onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     if (this.ended) return;
     try {
       this.reader.push(chunk, (m) => {
@@ -128,16 +125,7 @@ class ClientCall {
     }
   }
 
-  private onError(err: Error & { code?: string }): void {
-    // A stream reset by the server comes as an error too; its RST code says more (onClose).
-    if (err.code === 'ERR_HTTP2_STREAM_ERROR') return;
-    const details = this.state.connected
-      ? `Connection to ${this.address} failed: ${err.message}`
-      : `No connection established to ${this.address}: ${err.message}`;
-    this.failure ??= { code: GrpcCode.UNAVAILABLE, details, metadata: NO_METADATA };
-  }
-
-  private onClose(): void {
+  onEnd(): void {
     if (this.ended) return;
     const t = this.trailers ?? (this.headers?.['grpc-status'] !== undefined ? this.headers : undefined);
     const code = parseGrpcStatus(t?.['grpc-status']);
@@ -145,19 +133,28 @@ class ClientCall {
       if (code === GrpcCode.OK && this.reader.truncated) return this.end({ code: GrpcCode.INTERNAL, details: 'The stream ended in the middle of a message', metadata: t });
       return this.end({ code, details: decodeGrpcMessage(t['grpc-message']), metadata: t });
     }
-    if (this.failure) return this.end(this.failure);
-    const session = this.state.session;
-    if (session.destroyed) return this.end({ code: GrpcCode.UNAVAILABLE, details: `The connection to ${this.address} closed before the call ended`, metadata: NO_METADATA });
-    const rst = this.stream.rstCode;
-    if (rst !== undefined && rst !== 0) return this.end({ code: grpcCodeOfRstCode(rst), details: `Stream reset by the server (HTTP/2 code ${rst})`, metadata: NO_METADATA });
     this.end({ code: GrpcCode.INTERNAL, details: 'The server closed the stream without a grpc-status', metadata: this.headers ?? NO_METADATA });
+  }
+
+  onReset(code: number): void {
+    if (this.ended) return;
+    this.end({ code: grpcCodeOfRstCode(code), details: `Stream reset by the server (HTTP/2 code ${code})`, metadata: NO_METADATA });
+  }
+
+  onLost(error: Error | undefined, connected: boolean): void {
+    if (this.ended) return;
+    let details: string;
+    if (!connected) details = `No connection established to ${this.address}: ${error?.message ?? 'the connection closed'}`;
+    else if (error) details = `Connection to ${this.address} failed: ${error.message}`;
+    else details = `The connection to ${this.address} closed before the call ended`;
+    this.end({ code: GrpcCode.UNAVAILABLE, details, metadata: NO_METADATA });
   }
 
   /** Ends the call now with `code` and resets the stream if it is still open. */
   private fail(code: number, details: string, metadata: IncomingHttpHeaders = NO_METADATA): void {
     if (this.ended) return;
     this.end({ code, details, metadata });
-    if (!this.stream.closed) this.stream.close(NGHTTP2_CANCEL);
+    if (this.stream) this.state.session.reset(this.stream, H2_CODE.CANCEL);
   }
 
   private end(status: CallStatus): void {
@@ -186,8 +183,14 @@ export const CALLS_PER_SESSION = 8;
 export class GrpcChannel {
   private readonly sessions: SessionState[] = [];
   private closed = false;
-  private readonly authority: string;
-  private readonly options: http2.SecureClientSessionOptions;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly tls: ChannelTls | undefined;
+  /** The fields every call sends before its :path, and those after it (RFC 9113: pseudo-headers first). */
+  private readonly head: Buffer;
+  private readonly tail: Buffer;
+  /** Each method path's encoded :path field (a route calls one method). */
+  private readonly paths = new Map<string, Buffer>();
 
   /**
    * @param address host:port of the target (also in error details).
@@ -197,9 +200,21 @@ export class GrpcChannel {
     readonly address: string,
     tls: ChannelTls | undefined,
   ) {
-    const secure = tls !== undefined;
-    this.authority = `${secure ? 'https' : 'http'}://${address}`;
-    this.options = secure ? { ca: tls?.ca, key: tls?.key, cert: tls?.cert, servername: tls?.servername, ALPNProtocols: ['h2'] } : {};
+    const colon = address.lastIndexOf(':');
+    this.host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    this.port = Number(address.slice(colon + 1));
+    this.tls = tls;
+    this.head = new HeaderBlockBuilder()
+      .raw(indexedField(STATIC_FIELD.methodPost))
+      .raw(indexedField(tls !== undefined ? STATIC_FIELD.schemeHttps : STATIC_FIELD.schemeHttp))
+      .add(':authority', address, STATIC_NAME.authority)
+      .build();
+    this.tail = new HeaderBlockBuilder()
+      .add('content-type', 'application/grpc', STATIC_NAME.contentType)
+      .add('te', 'trailers')
+      .add('grpc-accept-encoding', 'identity')
+      .add('user-agent', USER_AGENT, STATIC_NAME.userAgent)
+      .build();
   }
 
   /** Open sessions (connections), for tests and diagnostics. */
@@ -209,40 +224,18 @@ export class GrpcChannel {
 
   /** Starts a call of `path` ("/pkg.Service/Method") with one request message (already encoded). */
   start(path: string, message: Buffer, metadata: OutgoingHttpHeaders, timeoutMs: number, listener: CallListener): CallHandle {
-    const headers: OutgoingHttpHeaders = {
-      ...metadata,
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'grpc-timeout': grpcTimeout(timeoutMs),
-      'grpc-accept-encoding': 'identity',
-      'user-agent': USER_AGENT,
-    };
-    let state: SessionState | undefined;
-    let stream: http2.ClientHttp2Stream;
+    let block: Buffer;
     try {
-      state = this.session();
-      stream = state.session.request(headers, { endStream: false });
-    } catch {
-      // The session went away between calls (GOAWAY, out of stream ids): it takes no more
-      // calls (those in flight finish), and this one goes to another.
-      if (state) {
-        this.drop(state);
-        state.session.close();
-      }
-      try {
-        state = this.session();
-        stream = state.session.request(headers, { endStream: false });
-      } catch (again) {
-        const details = `The call could not be started: ${(again as Error).message}`;
-        queueMicrotask(() => listener.onEnd({ code: GrpcCode.INTERNAL, details, metadata: NO_METADATA }));
-        return { cancel: () => undefined };
-      }
+      block = this.headerBlock(path, metadata, timeoutMs);
+    } catch (err) {
+      return this.notStarted(listener, err as Error);
     }
+    const state = this.session();
+    if (!state) return this.notStarted(listener, new Error(`the channel to ${this.address} is closed`));
     state.active++;
-    const call = new ClientCall(stream, state, this.address, timeoutMs, listener);
-    stream.end(frameMessage(message));
+    const call = new ClientCall(state, this.address, timeoutMs, listener);
+    // session() gives only sessions that take new streams, so request() does not throw here.
+    call.stream = state.session.request(block, frameMessage(message), call);
     return call;
   }
 
@@ -252,25 +245,40 @@ export class GrpcChannel {
     for (const s of this.sessions.splice(0)) s.session.close();
   }
 
-  /** The open session with the fewest calls in flight; a new one when every session is busy and there is room. */
-  private session(): SessionState {
+  private headerBlock(path: string, metadata: OutgoingHttpHeaders, timeoutMs: number): Buffer {
+    let pathField = this.paths.get(path);
+    if (!pathField) {
+      pathField = new HeaderBlockBuilder().add(':path', path, STATIC_NAME.path).build();
+      if (this.paths.size < 64) this.paths.set(path, pathField);
+    }
+    const b = new HeaderBlockBuilder().raw(this.head).raw(pathField).raw(this.tail).add('grpc-timeout', grpcTimeout(timeoutMs));
+    for (const name in metadata) {
+      const v = metadata[name];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const one of v) b.add(name, one);
+      else b.add(name, String(v));
+    }
+    return b.build();
+  }
+
+  private notStarted(listener: CallListener, err: Error): CallHandle {
+    const details = `The call could not be started: ${err.message}`;
+    queueMicrotask(() => listener.onEnd({ code: GrpcCode.INTERNAL, details, metadata: NO_METADATA }));
+    return { cancel: () => undefined };
+  }
+
+  /** The open session with the fewest calls in flight; a new one when every session is busy and there is room. Undefined once closed. */
+  private session(): SessionState | undefined {
     let best: SessionState | undefined;
     for (let i = this.sessions.length - 1; i >= 0; i--) {
       const s = this.sessions[i]!;
-      if (s.session.destroyed || s.session.closed) this.sessions.splice(i, 1);
+      if (!s.session.open) this.sessions.splice(i, 1);
       else if (!best || s.active < best.active) best = s;
     }
     if (best && (best.active < CALLS_PER_SESSION || this.sessions.length >= MAX_SESSIONS)) return best;
-    if (this.closed) throw new Error(`the channel to ${this.address} is closed`);
-    const session = http2.connect(this.authority, this.options);
-    const state: SessionState = { session, connected: false, active: 0 };
-    // Errors reach the calls on this session (their streams are destroyed with it); the next call connects again.
-    session.on('error', () => this.drop(state));
-    session.once('connect', () => {
-      state.connected = true;
-    });
-    session.once('goaway', () => this.drop(state));
-    session.once('close', () => this.drop(state));
+    if (this.closed) return undefined;
+    // The next call connects again after a session is gone (GOAWAY, closed, failed); its calls in flight finish or are lost on it.
+    const state: SessionState = { session: new H2Session(this.host, this.port, this.tls, () => this.drop(state)), active: 0 };
     this.sessions.push(state);
     return state;
   }
