@@ -45,6 +45,7 @@ export const ROW = {
   rs256: 'gatehouse jwt RS256',
   aggregate: 'gatehouse aggregate x3',
   grpc: 'gatehouse REST->gRPC',
+  grpcJs: 'gatehouse REST->gRPC grpc-js',
   rlMemory: 'gatehouse rate-limit memory',
   rlRedis: 'gatehouse rate-limit redis',
 } as const;
@@ -193,15 +194,20 @@ export async function startCandidates(wanted: ReadonlySet<string>, opts: Candida
     rows.push({ name: ROW.aggregate, url: url(gw.port, parallel.path), headers: parallel.headers, pid: gw.pid });
   }
 
-  if (want(ROW.grpc)) {
-    const g = await startJsonChild<{ port: number }>('bench/lib/grpc-upstream.ts', [], CORE.load);
+  // REST->gRPC twice: on the light node:http2 upstream (the row the target reads), and on a grpc-js server.
+  for (const [name, upstream] of [
+    [ROW.grpc, 'bench/lib/grpc-static-upstream.ts'],
+    [ROW.grpcJs, 'bench/lib/grpc-upstream.ts'],
+  ] as const) {
+    if (!want(name)) continue;
+    const g = await startJsonChild<{ port: number }>(upstream, [], CORE.load);
     const proto = path.join(ROOT, 'test/fixtures/protos/inventory.proto');
     const routes =
       `services:\n  inventory:\n    protocol: grpc\n    discovery: { static: ["grpc://127.0.0.1:${g.info.port}"] }\n` +
       `routes:\n  - id: grpc\n    match: { path: /grpc/shelves/:shelf/items/:sku, methods: [GET] }\n` +
       `    grpc: { service: inventory, proto: ${JSON.stringify(proto)}, method: shop.v1.Inventory/GetItem }\n`;
-    const gw = await gatehouse(dir, 'grpc', QUIET, { 'routes.d/grpc.yaml': routes }, false, opts);
-    rows.push({ name: ROW.grpc, url: url(gw.port, '/grpc/shelves/s1/items/sku-7'), headers: {}, pid: gw.pid });
+    const gw = await gatehouse(dir, name === ROW.grpc ? 'grpc' : 'grpc-js', QUIET, { 'routes.d/grpc.yaml': routes }, false, opts);
+    rows.push({ name, url: url(gw.port, '/grpc/shelves/s1/items/sku-7'), headers: {}, pid: gw.pid });
   }
 
   for (const store of ['memory', 'redis'] as const) {
