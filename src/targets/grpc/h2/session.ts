@@ -183,7 +183,9 @@ export class H2Session {
       this.draining = true;
       this.gone();
       s.closed = true;
-      s.listener.onLost(new Error('out of HTTP/2 stream ids'), this.connected);
+      const connected = this.connected;
+      // Not from inside request(): its caller gets the stream before hearing of it.
+      queueMicrotask(() => s.listener.onLost(new Error('out of HTTP/2 stream ids'), connected));
       return;
     }
     s.id = this.nextId;
