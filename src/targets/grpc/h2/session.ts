@@ -182,10 +182,14 @@ export class H2Session {
       // Out of stream ids: this session drains, and the stream is lost as if refused (the channel opens another).
       this.draining = true;
       this.gone();
-      s.closed = true;
+      const lost = [s, ...this.waiting.splice(0)];
       const connected = this.connected;
+      for (const w of lost) w.closed = true;
       // Not from inside request(): its caller gets the stream before hearing of it.
-      queueMicrotask(() => s.listener.onLost(new Error('out of HTTP/2 stream ids'), connected));
+      queueMicrotask(() => {
+        for (const w of lost) w.listener.onLost(new Error('out of HTTP/2 stream ids'), connected);
+      });
+      this.endIfIdle();
       return;
     }
     s.id = this.nextId;
