@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { GrpcCode } from './status-codes.js';
 import { H2_CODE } from './h2/errors.js';
 import { HeaderBlockBuilder, indexedField, STATIC_FIELD, STATIC_NAME } from './h2/hpack.js';
-import { H2Session, type H2Stream, type StreamListener } from './h2/session.js';
+import { H2Session, type H2Stream, type SessionTls, type StreamListener } from './h2/session.js';
 import {
   decodeGrpcMessage,
   frameMessage,
@@ -54,12 +54,8 @@ export interface CallListener {
   onEnd(status: CallStatus): void;
 }
 
-export interface ChannelTls {
-  readonly ca?: string;
-  readonly key?: string;
-  readonly cert?: string;
-  readonly servername?: string;
-}
+/** A TLS target's CA, client certificate and server name, as the session connects with them. */
+export type ChannelTls = SessionTls;
 
 const NO_METADATA: IncomingHttpHeaders = Object.freeze({});
 
