@@ -95,6 +95,9 @@ export class H2Session {
   private peerMaxFrame = DEFAULT_MAX_FRAME;
   private connSendWindow = DEFAULT_WINDOW;
   private connUnacked = 0;
+  /** Set once the first frame from the server was seen to be SETTINGS. */
+  private prefaceSeen = false;
+  private firstBytes: Buffer | undefined;
   private readonly reader = new FrameReader(DEFAULT_MAX_FRAME);
   private readonly decoder = new HpackDecoder(4096, MAX_HEADER_LIST);
   /** A HEADERS frame waiting for its CONTINUATION frames. */
@@ -229,6 +232,20 @@ export class H2Session {
 
   private onBytes(chunk: Buffer): void {
     if (this.destroyed) return;
+    if (!this.prefaceSeen) {
+      // The server's preface is a SETTINGS frame (RFC 9113 section 3.4): octet 3 of the first
+      // frame header is its type. Anything else is not HTTP/2, most often an HTTP/1.1 server.
+      const first = this.firstBytes ? Buffer.concat([this.firstBytes, chunk]) : chunk;
+      if (first.length < 4) this.firstBytes = first;
+      else {
+        this.firstBytes = undefined;
+        this.prefaceSeen = true;
+        if (first[3] !== FRAME.SETTINGS) {
+          const start = first.toString('latin1', 0, Math.min(first.length, 40)).replace(/[^\x20-\x7e]+/g, ' ').trim();
+          return this.fail(new H2ProtocolError(H2_CODE.PROTOCOL_ERROR, `the server does not speak HTTP/2 (it answered "${start}")`));
+        }
+      }
+    }
     try {
       this.reader.push(chunk, (type, flags, id, payload) => {
         if (!this.destroyed) this.onFrame(type, flags, id, payload);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { H2Session, STREAM_WINDOW, type StreamListener } from '../../../../src/targets/grpc/h2/session.js';
@@ -182,4 +183,12 @@ test('a refused connection loses the stream as never connected', async (t) => {
   await new Promise<void>((r) => server.close(() => r()));
   const s = session(t, port);
   assert.match((await send(s, '/x', Buffer.alloc(0))).end, /^lost unconnected: .*ECONNREFUSED/);
+});
+
+test('an HTTP/1.1 server on the port: the stream is lost with what the server answered', async (t) => {
+  const server = http.createServer((_req, res) => res.end('hello'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const s = session(t, (server.address() as AddressInfo).port);
+  assert.match((await send(s, '/x', Buffer.alloc(0))).end, /^lost connected: the server does not speak HTTP\/2 \(it answered "HTTP\/1\.1 400 Bad Request/);
 });
