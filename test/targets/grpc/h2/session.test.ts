@@ -8,6 +8,8 @@ import http2 from 'node:http2';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
+import tls from 'node:tls';
+import { selfSignedCert } from '../../../helpers/tls.js';
 import { H2Session, STREAM_WINDOW, type StreamListener } from '../../../../src/targets/grpc/h2/session.js';
 import { HeaderBlockBuilder, indexedField, STATIC_FIELD, STATIC_NAME } from '../../../../src/targets/grpc/h2/hpack.js';
 import { FRAME, settingsFrame } from '../../../../src/targets/grpc/h2/frames.js';
@@ -191,4 +193,14 @@ test('an HTTP/1.1 server on the port: the stream is lost with what the server an
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const s = session(t, (server.address() as AddressInfo).port);
   assert.match((await send(s, '/x', Buffer.alloc(0))).end, /^lost connected: the server does not speak HTTP\/2 \(it answered "HTTP\/1\.1 400 Bad Request/);
+});
+
+test('TLS: a server that does not agree to h2 by ALPN fails the connection before any stream starts', async (t) => {
+  const { cert, key } = selfSignedCert();
+  const server = tls.createServer({ cert, key }, (sock) => sock.on('error', () => undefined));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const s = new H2Session('localhost', (server.address() as AddressInfo).port, { ca: cert }, () => undefined);
+  t.after(() => s.close());
+  assert.match((await send(s, '/x', Buffer.alloc(0))).end, /^lost unconnected: localhost:\d+ did not agree to HTTP\/2 \(ALPN: false\)/);
 });
