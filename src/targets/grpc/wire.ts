@@ -4,6 +4,7 @@
  * call gets when the server never sends one (HTTP status, RST_STREAM code).
  */
 import { inflateSync, gunzipSync } from 'node:zlib';
+import { LengthPrefixedSplitter } from './length-prefixed.js';
 import { GrpcCode } from './status-codes.js';
 
 /** grpc-js's default for received messages: 4 MiB. */
@@ -28,58 +29,33 @@ export function frameMessage(message: Buffer): Buffer {
   return out;
 }
 
-/**
- * Splits the DATA of a response into messages. A chunk that holds whole messages is sliced
- * without copying; a message spread over chunks is joined once, when its last byte arrives.
- */
+/** Splits the DATA of a response into messages (a message spread over chunks is joined once). */
 export class MessageReader {
-  private parts: Buffer[] = [];
-  private held = 0;
-  /** Bytes the held parts must reach before anything can be parsed. */
-  private want = 5;
+  private readonly splitter: LengthPrefixedSplitter;
 
   constructor(
     private readonly maxBytes: number,
     /** grpc-encoding of the response (compressed messages only). */
     private readonly encoding: () => string | undefined,
-  ) {}
+  ) {
+    this.splitter = new LengthPrefixedSplitter(5, (buf, off) => {
+      const length = buf.readUInt32BE(off + 1);
+      if (length > maxBytes) throw new WireError(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${maxBytes})`);
+      return length;
+    });
+  }
 
   /** Calls `out` for each message `chunk` completes; throws WireError for a message that is too large or cannot be decompressed. */
   push(chunk: Buffer, out: (message: Buffer) => void): void {
-    if (this.held > 0) {
-      this.parts.push(chunk);
-      this.held += chunk.length;
-      if (this.held < this.want) return;
-      chunk = Buffer.concat(this.parts, this.held);
-      this.parts = [];
-      this.held = 0;
-    }
-    let off = 0;
-    for (;;) {
-      const left = chunk.length - off;
-      if (left < 5) {
-        this.want = 5;
-        break;
-      }
-      const length = chunk.readUInt32BE(off + 1);
-      if (length > this.maxBytes) throw new WireError(GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${this.maxBytes})`);
-      if (left < 5 + length) {
-        this.want = 5 + length;
-        break;
-      }
-      const body = chunk.subarray(off + 5, off + 5 + length);
-      out(chunk[off] === 0 ? body : this.decompress(body));
-      off += 5 + length;
-    }
-    if (off < chunk.length) {
-      this.parts.push(off === 0 ? chunk : chunk.subarray(off));
-      this.held = chunk.length - off;
-    }
+    this.splitter.push(chunk, (buf, off, length) => {
+      const body = buf.subarray(off + 5, off + 5 + length);
+      out(buf[off] === 0 ? body : this.decompress(body));
+    });
   }
 
   /** True when the stream ended in the middle of a message. */
   get truncated(): boolean {
-    return this.held > 0;
+    return this.splitter.holding;
   }
 
   private decompress(body: Buffer): Buffer {

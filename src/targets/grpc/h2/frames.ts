@@ -1,4 +1,5 @@
 /** HTTP/2 frames (RFC 9113 section 4 and 6): the types, flags and settings the client uses, writing one, and splitting a byte stream into them. */
+import { LengthPrefixedSplitter } from '../length-prefixed.js';
 import { H2_CODE, H2ProtocolError } from './errors.js';
 
 export const FRAME = {
@@ -77,49 +78,23 @@ export function goawayFrame(lastStreamId: number, code: number): Buffer {
 
 export type FrameHandler = (type: number, flags: number, streamId: number, payload: Buffer) => void;
 
-/**
- * Splits what the socket reads into frames. A chunk holding whole frames is sliced without
- * copying; a frame spread over chunks is joined once, when its last octet arrives.
- */
+/** Splits what the socket reads into frames. */
 export class FrameReader {
-  private parts: Buffer[] = [];
-  private held = 0;
-  private want = HEADER_BYTES;
+  private readonly splitter: LengthPrefixedSplitter;
 
   /** @param maxFrame the SETTINGS_MAX_FRAME_SIZE this side sent: a larger frame is a FRAME_SIZE_ERROR. */
-  constructor(private readonly maxFrame = DEFAULT_MAX_FRAME) {}
+  constructor(maxFrame = DEFAULT_MAX_FRAME) {
+    this.splitter = new LengthPrefixedSplitter(HEADER_BYTES, (buf, off) => {
+      const length = buf.readUIntBE(off, 3);
+      if (length > maxFrame) throw new H2ProtocolError(H2_CODE.FRAME_SIZE_ERROR, `a frame of ${length} octets, over the ${maxFrame} allowed`);
+      return length;
+    });
+  }
 
   push(chunk: Buffer, onFrame: FrameHandler): void {
-    if (this.held > 0) {
-      this.parts.push(chunk);
-      this.held += chunk.length;
-      if (this.held < this.want) return;
-      chunk = Buffer.concat(this.parts, this.held);
-      this.parts = [];
-      this.held = 0;
-    }
-    let off = 0;
-    for (;;) {
-      const left = chunk.length - off;
-      if (left < HEADER_BYTES) {
-        this.want = HEADER_BYTES;
-        break;
-      }
-      const length = chunk.readUIntBE(off, 3);
-      if (length > this.maxFrame) throw new H2ProtocolError(H2_CODE.FRAME_SIZE_ERROR, `a frame of ${length} octets, over the ${this.maxFrame} allowed`);
-      if (left < HEADER_BYTES + length) {
-        this.want = HEADER_BYTES + length;
-        break;
-      }
-      const type = chunk[off + 3]!;
-      const flags = chunk[off + 4]!;
-      const streamId = chunk.readUInt32BE(off + 5) & 0x7fffffff;
-      onFrame(type, flags, streamId, chunk.subarray(off + HEADER_BYTES, off + HEADER_BYTES + length));
-      off += HEADER_BYTES + length;
-    }
-    if (off < chunk.length) {
-      this.parts.push(off === 0 ? chunk : chunk.subarray(off));
-      this.held = chunk.length - off;
-    }
+    this.splitter.push(chunk, (buf, off, length) => {
+      const streamId = buf.readUInt32BE(off + 5) & 0x7fffffff;
+      onFrame(buf[off + 3]!, buf[off + 4]!, streamId, buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + length));
+    });
   }
 }
