@@ -25,6 +25,7 @@ import {
 
 const USER_AGENT = 'gatehouse-grpc';
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The status a call ended with; `metadata` holds the trailers (or the headers of a trailers-only answer). */
 export interface CallStatus {
   readonly code: number;
