@@ -75,12 +75,20 @@ class ClientCall implements StreamListener {
   private readonly timer: NodeJS.Timeout;
   /** Set once the stream is started (start() may fail first). */
   stream: H2Stream | undefined;
+  /** Started again once already after the server refused it. */
+  private restarted = false;
 
   constructor(
-    private readonly state: SessionState,
+    /** The session the call's stream is on. */
+    public state: SessionState,
     private readonly address: string,
     timeoutMs: number,
     private readonly listener: CallListener,
+    /** The request's header block and framed message, kept to start it again if the server refuses the stream. */
+    readonly block: Buffer,
+    readonly body: Buffer,
+    /** Starts the call again on another session; false when there is none to take it. */
+    private readonly restart: (call: ClientCall) => boolean,
   ) {
     this.reader = new MessageReader(MAX_RECEIVE_BYTES, () => this.headers?.['grpc-encoding'] as string | undefined);
     // Whole milliseconds: Node keeps one timer list per distinct duration, and the time left of
@@ -145,6 +153,16 @@ class ClientCall implements StreamListener {
     else if (error) details = `Connection to ${this.address} failed: ${error.message}`;
     else details = `The connection to ${this.address} closed before the call ended`;
     this.end({ code: GrpcCode.UNAVAILABLE, details, metadata: NO_METADATA });
+  }
+
+  onRefused(why: Error): void {
+    if (this.ended) return;
+    // The server never saw the call (gRPC's transparent retry): once more, on another connection.
+    if (!this.restarted) {
+      this.restarted = true;
+      if (this.restart(this)) return;
+    }
+    this.end({ code: GrpcCode.UNAVAILABLE, details: `Connection to ${this.address} failed: ${why.message}`, metadata: NO_METADATA });
   }
 
   /** Ends the call now with `code` and resets the stream if it is still open. */
@@ -230,11 +248,22 @@ export class GrpcChannel {
     const state = this.session();
     if (!state) return this.notStarted(listener, new Error(`the channel to ${this.address} is closed`));
     state.active++;
-    const call = new ClientCall(state, this.address, timeoutMs, listener);
+    const call = new ClientCall(state, this.address, timeoutMs, listener, block, frameMessage(message), this.restartCall);
     // session() gives only sessions that take new streams, so request() does not throw here.
-    call.stream = state.session.request(block, frameMessage(message), call);
+    call.stream = state.session.request(block, call.body, call);
     return call;
   }
+
+  /** A call the server refused, started again on the session session() picks (the refusing one takes no more). */
+  private readonly restartCall = (call: ClientCall): boolean => {
+    const state = this.session();
+    if (!state) return false;
+    call.state.active--;
+    state.active++;
+    call.state = state;
+    call.stream = state.session.request(call.block, call.body, call);
+    return true;
+  };
 
   /** Closes the sessions: calls in flight finish, new ones would open another (the target is closing, so none come). */
   close(): void {

@@ -115,6 +115,24 @@ test('calls share one connection; after the server sends GOAWAY the next call op
   assert.equal(srv.sessions, 2);
 });
 
+test('a call the server refused with GOAWAY (past its last stream) starts again on a new connection and succeeds', async (t) => {
+  const held: http2.ServerHttp2Stream[] = [];
+  const srv = await rawServer(t, (stream) => {
+    if (srv.sessions === 1) held.push(stream);
+    else stream.respond({ ...okHead, 'grpc-status': '0' }, { endStream: true });
+  });
+  const ch = channelTo(t, srv.port);
+  const first = call(ch); // stream 1
+  const second = call(ch); // stream 3
+  while (held.length < 2) await new Promise((r) => setTimeout(r, 5));
+  // The server will finish stream 1 only: stream 3 was never its to process.
+  held[0]!.session!.goaway(0, 1);
+  assert.equal((await second.done).status.code, GrpcCode.OK);
+  assert.equal(srv.sessions, 2);
+  held[0]!.respond({ ...okHead, 'grpc-status': '0' }, { endStream: true });
+  assert.equal((await first.done).status.code, GrpcCode.OK);
+});
+
 test('one call at a time keeps one connection; many in flight spread over up to MAX_SESSIONS connections', async (t) => {
   const held: http2.ServerHttp2Stream[] = [];
   let hold = false;

@@ -39,7 +39,7 @@ const LAST_STREAM_ID = 2 ** 31 - 1;
 export const MAX_HEADER_LIST = 64 * 1024;
 const MAX_HEADER_BLOCK = 256 * 1024;
 
-/** What a stream hears. Exactly one of onEnd, onReset and onLost is called, last; not after the caller reset the stream. */
+/** What a stream hears. Exactly one of onEnd, onReset, onRefused and onLost is called, last; not after the caller reset the stream. */
 export interface StreamListener {
   /** A header block: the response headers, then trailers. `endStream` is set on the last block of the stream. */
   onHeaders(headers: IncomingHttpHeaders, endStream: boolean): void;
@@ -48,8 +48,13 @@ export interface StreamListener {
   onEnd(): void;
   /** The server reset the stream with this HTTP/2 error code. */
   onReset(code: number): void;
-  /** The stream is lost with the connection, or refused by a GOAWAY before the server took it. */
+  /** The stream is lost with the connection. */
   onLost(error: Error | undefined, connected: boolean): void;
+  /**
+   * The server never took the stream, so it may safely start again elsewhere: a GOAWAY named an
+   * earlier stream as the last it processes, or this session ran out of stream ids. `why` says which.
+   */
+  onRefused(why: Error): void;
 }
 
 /** One request stream. */
@@ -182,15 +187,14 @@ export class H2Session {
 
   private begin(s: H2Stream): void {
     if (this.nextId > LAST_STREAM_ID) {
-      // Out of stream ids: this session drains, and the stream is lost as if refused (the channel opens another).
+      // Out of stream ids: this session drains, and the streams not begun are refused (the channel opens another).
       this.draining = true;
       this.gone();
       const lost = [s, ...this.waiting.splice(0)];
-      const connected = this.connected;
       for (const w of lost) w.closed = true;
       // Not from inside request(): its caller gets the stream before hearing of it.
       queueMicrotask(() => {
-        for (const w of lost) w.listener.onLost(new Error('out of HTTP/2 stream ids'), connected);
+        for (const w of lost) w.listener.onRefused(new Error('out of HTTP/2 stream ids'));
       });
       this.endIfIdle();
       return;
@@ -395,11 +399,11 @@ export class H2Session {
     for (const s of [...this.streams.values()]) {
       if (s.id <= lastId) continue;
       this.remove(s);
-      s.listener.onLost(refused, this.connected);
+      s.listener.onRefused(refused);
     }
     for (const s of this.waiting.splice(0)) {
       s.closed = true;
-      s.listener.onLost(refused, this.connected);
+      s.listener.onRefused(refused);
     }
     this.endIfIdle();
   }

@@ -38,6 +38,7 @@ function send(session: H2Session, path: string, body: Buffer, extra: Array<[stri
       onEnd: () => done('end'),
       onReset: (code) => done(`reset ${code}`),
       onLost: (err, connected) => done(`lost ${connected ? 'connected' : 'unconnected'}: ${err?.message ?? ''}`),
+      onRefused: (why) => done(`refused: ${why.message}`),
     };
     session.request(b.build(), body, listener);
   });
@@ -128,16 +129,20 @@ test("the server's SETTINGS_MAX_CONCURRENT_STREAMS holds streams back until othe
   assert.equal(most, 2);
 });
 
-test('a PING is answered; a GOAWAY loses the streams the server did not take and ends the session once the rest end', async (t) => {
+test('a PING is answered; a GOAWAY refuses the streams the server did not take and ends the session once the rest end', async (t) => {
   let held: http2.ServerHttp2Stream | undefined;
-  const srv = await h2Server(t, (stream) => {
-    if (!held) held = stream;
+  let second: http2.ServerHttp2Stream | undefined;
+  const srv = await h2Server(t, (stream, headers) => {
+    if (headers[':path'] === '/held') held = stream;
+    else if (headers[':path'] === '/second') second = stream; // held too, then left alone
     else stream.respond({ ':status': 200 }, { endStream: true });
   });
   let gone = 0;
   const s = session(t, srv.port, () => gone++);
   const first = send(s, '/held', Buffer.alloc(0));
   while (!held) await new Promise((r) => setTimeout(r, 5));
+  const refused = send(s, '/second', Buffer.alloc(0)); // stream 3: past the last stream the GOAWAY names
+  while (!second) await new Promise((r) => setTimeout(r, 5));
   const server = [...srv.sessions][0]!;
   const rtt = await new Promise<number>((resolve, reject) => server.ping((err, ms) => (err ? reject(err) : resolve(ms))));
   assert.ok(rtt >= 0);
@@ -146,6 +151,7 @@ test('a PING is answered; a GOAWAY loses the streams the server did not take and
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(s.open, false);
   assert.equal(gone, 1);
+  assert.match((await refused).end, /^refused: the server went away \(GOAWAY, HTTP\/2 code 0\) before it took the call/);
   await assert.rejects(send(s, '/late', Buffer.alloc(0)), /no more streams/);
   held.respond({ ':status': 200 }, { endStream: true });
   assert.equal((await first).end, 'end');
