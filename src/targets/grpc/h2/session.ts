@@ -190,11 +190,11 @@ export class H2Session {
       // Out of stream ids: this session drains, and the streams not begun are refused (the channel opens another).
       this.draining = true;
       this.gone();
-      const lost = [s, ...this.waiting.splice(0)];
-      for (const w of lost) w.closed = true;
+      const refused = [s, ...this.waiting.splice(0)];
+      for (const w of refused) w.closed = true;
       // Not from inside request(): its caller gets the stream before hearing of it.
       queueMicrotask(() => {
-        for (const w of lost) w.listener.onRefused(new Error('out of HTTP/2 stream ids'));
+        for (const w of refused) w.listener.onRefused(new Error('out of HTTP/2 stream ids'));
       });
       this.endIfIdle();
       return;
