@@ -195,9 +195,9 @@ export async function startCandidates(wanted: ReadonlySet<string>, opts: Candida
   }
 
   // REST->gRPC twice: on the light node:http2 upstream (the row the target reads), and on a grpc-js server.
-  for (const [name, upstream] of [
-    [ROW.grpc, 'bench/lib/grpc-static-upstream.ts'],
-    [ROW.grpcJs, 'bench/lib/grpc-upstream.ts'],
+  for (const [name, upstream, gwDir] of [
+    [ROW.grpc, 'bench/lib/grpc-static-upstream.ts', 'grpc'],
+    [ROW.grpcJs, 'bench/lib/grpc-upstream.ts', 'grpc-js'],
   ] as const) {
     if (!want(name)) continue;
     const g = await startJsonChild<{ port: number }>(upstream, [], CORE.load);
@@ -206,7 +206,7 @@ export async function startCandidates(wanted: ReadonlySet<string>, opts: Candida
       `services:\n  inventory:\n    protocol: grpc\n    discovery: { static: ["grpc://127.0.0.1:${g.info.port}"] }\n` +
       `routes:\n  - id: grpc\n    match: { path: /grpc/shelves/:shelf/items/:sku, methods: [GET] }\n` +
       `    grpc: { service: inventory, proto: ${JSON.stringify(proto)}, method: shop.v1.Inventory/GetItem }\n`;
-    const gw = await gatehouse(dir, name === ROW.grpc ? 'grpc' : 'grpc-js', QUIET, { 'routes.d/grpc.yaml': routes }, false, opts);
+    const gw = await gatehouse(dir, gwDir, QUIET, { 'routes.d/grpc.yaml': routes }, false, opts);
     rows.push({ name, url: url(gw.port, '/grpc/shelves/s1/items/sku-7'), headers: {}, pid: gw.pid });
   }
 

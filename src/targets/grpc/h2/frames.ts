@@ -57,10 +57,9 @@ export function settingsFrame(settings: ReadonlyArray<readonly [number, number]>
 }
 
 export function windowUpdateFrame(streamId: number, increment: number): Buffer {
-  const f = frameHeader(FRAME.WINDOW_UPDATE, 0, streamId, 4);
   const p = Buffer.allocUnsafe(4);
   p.writeUInt32BE(increment, 0);
-  return Buffer.concat([f, p]);
+  return frame(FRAME.WINDOW_UPDATE, 0, streamId, p);
 }
 
 export function rstStreamFrame(streamId: number, code: number): Buffer {

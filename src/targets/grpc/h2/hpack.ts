@@ -30,6 +30,8 @@ export const STATIC_NAME = { authority: 1, path: 4, contentType: 31, userAgent: 
 /** Whole fields of the static table the encoder sends as one octet. */
 export const STATIC_FIELD = { methodPost: 3, schemeHttp: 6, schemeHttps: 7 } as const;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Octets a table entry counts for (RFC 7541 section 4.1): strings here are latin1, one octet per character. */
 const entrySize = (name: string, value: string) => name.length + value.length + 32;
 
@@ -42,22 +44,21 @@ export class HpackDecoder {
   /** Newest last: dynamic index 1 is the last entry. */
   private readonly entries: Array<readonly [string, string]> = [];
   private size = 0;
+  /** The table's current limit, as the encoder last set it. */
+  private limit: number;
   private pos = 0;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
 
   /**
    * @param maxTableSize the SETTINGS_HEADER_TABLE_SIZE this side sent (the encoder may shrink its table below it, never grow past it).
    * @param maxListSize the most octets (entry sizes) a block may decode to.
    */
   constructor(
-    private maxTableSize = 4096,
+    private readonly maxTableSize = 4096,
     private readonly maxListSize = 64 * 1024,
   ) {
     this.limit = maxTableSize;
   }
-
-  /** The table's current limit, as the encoder last set it. */
-  private limit: number;
 
   /** Decodes one whole header block into Node's header object shape (repeated names joined with ", ", set-cookie an array). */
   decode(block: Buffer): IncomingHttpHeaders {
@@ -97,7 +98,7 @@ export class HpackDecoder {
       else if (name === 'set-cookie') out[name] = [had, value];
       else out[name] = `${had}, ${value}`;
     }
-    this.buf = Buffer.alloc(0);
+    this.buf = EMPTY; // the block is not kept past its decoding
     return out;
   }
 
@@ -169,13 +170,13 @@ function integerLength(value: number, prefix: number): number {
   return n;
 }
 
-function writeInteger(out: Buffer, pos: number, value: number, prefix: number, first: number): number {
+function writeInteger(out: Buffer, pos: number, value: number, prefix: number): number {
   const mask = (1 << prefix) - 1;
   if (value < mask) {
-    out[pos++] = first | value;
+    out[pos++] = value;
     return pos;
   }
-  out[pos++] = first | mask;
+  out[pos++] = mask;
   for (value -= mask; value >= 0x80; value = Math.floor(value / 0x80)) out[pos++] = (value % 0x80) | 0x80;
   out[pos++] = value;
   return pos;
@@ -194,14 +195,13 @@ const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-connection
  * value HTTP/2 does not allow.
  */
 export class HeaderBlockBuilder {
-  private parts: Array<{ nameIndex: number; name: string; value: string }> = [];
-  private fixed: Buffer[] = [];
+  /** Pre-encoded octets, or a field: its static name index (0: the name is a literal), name and value. */
+  private parts: Array<Buffer | { nameIndex: number; name: string; value: string }> = [];
   private length = 0;
 
   /** Pre-encoded octets (a static field, or a block built before) at this point of the block. */
   raw(octets: Buffer): this {
-    this.fixed.push(octets);
-    this.parts.push({ nameIndex: -1, name: '', value: '' });
+    this.parts.push(octets);
     this.length += octets.length;
     return this;
   }
@@ -224,22 +224,19 @@ export class HeaderBlockBuilder {
   build(): Buffer {
     const out = Buffer.allocUnsafe(this.length);
     let pos = 0;
-    let f = 0;
     for (const p of this.parts) {
-      if (p.nameIndex === -1) {
-        const octets = this.fixed[f++]!;
-        octets.copy(out, pos);
-        pos += octets.length;
+      if (Buffer.isBuffer(p)) {
+        pos += p.copy(out, pos);
         continue;
       }
       if (p.nameIndex === 0) {
         out[pos++] = 0;
-        pos = writeInteger(out, pos, p.name.length, 7, 0);
+        pos = writeInteger(out, pos, p.name.length, 7);
         pos += out.write(p.name, pos, 'latin1');
       } else {
-        pos = writeInteger(out, pos, p.nameIndex, 4, 0);
+        pos = writeInteger(out, pos, p.nameIndex, 4);
       }
-      pos = writeInteger(out, pos, p.value.length, 7, 0);
+      pos = writeInteger(out, pos, p.value.length, 7);
       pos += out.write(p.value, pos, 'latin1');
     }
     return out;

@@ -107,6 +107,8 @@ export class H2Session {
   private readonly decoder = new HpackDecoder(4096, MAX_HEADER_LIST);
   /** A HEADERS frame waiting for its CONTINUATION frames. */
   private partial: { id: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
+  /** onGone was called. */
+  private goneCalled = false;
   private out: Buffer[] = [];
   private flushQueued = false;
   private readonly flushNow = () => this.flush();
@@ -459,7 +461,6 @@ export class H2Session {
     }
   }
 
-  private goneCalled = false;
   private gone(): void {
     if (this.goneCalled) return;
     this.goneCalled = true;

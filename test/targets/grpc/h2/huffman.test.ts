@@ -4,12 +4,11 @@ import { test } from 'node:test';
 import { CODE_LENGTHS, CODES, huffmanDecode } from '../../../../src/targets/grpc/h2/huffman.js';
 import { H2ProtocolError } from '../../../../src/targets/grpc/h2/errors.js';
 
-const LENGTHS = CODE_LENGTHS;
 
 /** A test-side encoder from the same table: codes, MSB first, padded with ones. */
 function encode(s: string): Buffer {
   let bits = '';
-  for (const ch of Buffer.from(s, 'latin1')) bits += CODES[ch]!.toString(2).padStart(LENGTHS[ch]!, '0');
+  for (const ch of Buffer.from(s, 'latin1')) bits += CODES[ch]!.toString(2).padStart(CODE_LENGTHS[ch]!, '0');
   bits += '1'.repeat((8 - (bits.length % 8)) % 8);
   const out = Buffer.alloc(bits.length / 8);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
@@ -21,12 +20,12 @@ test('the codes are those of RFC 7541 Appendix B (spot checks) and form a comple
     [0, 0x1ff8, 13], [32, 0x14, 6], [48, 0x0, 5], [97, 0x3, 5], [92, 0x7fff0, 19], [127, 0xffffffc, 28],
     [128, 0xfffe6, 20], [195, 0x7fff1, 19], [255, 0x3ffffee, 26], [256, 0x3fffffff, 30],
   ];
-  for (const [sym, code, bits] of known) assert.deepEqual([CODES[sym], LENGTHS[sym]], [code, bits], `symbol ${sym}`);
+  for (const [sym, code, bits] of known) assert.deepEqual([CODES[sym], CODE_LENGTHS[sym]], [code, bits], `symbol ${sym}`);
   assert.equal(CODES.length, 257);
   // Kraft: the lengths of a complete prefix code sum to exactly 1 as 2^-length.
-  assert.equal(LENGTHS.reduce((sum, l) => sum + 2 ** (30 - l), 0), 2 ** 30);
+  assert.equal(CODE_LENGTHS.reduce((sum, l) => sum + 2 ** (30 - l), 0), 2 ** 30);
   // Prefix-free: no code is the start of another.
-  const bits = CODES.map((c, s) => c.toString(2).padStart(LENGTHS[s]!, '0')).sort();
+  const bits = CODES.map((c, s) => c.toString(2).padStart(CODE_LENGTHS[s]!, '0')).sort();
   for (let i = 1; i < bits.length; i++) assert.ok(!bits[i]!.startsWith(bits[i - 1]!), `${bits[i - 1]} prefixes ${bits[i]}`);
 });
 
