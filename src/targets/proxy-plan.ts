@@ -9,7 +9,7 @@ import type { UpstreamObserver } from '../observability/upstream-observer.js';
 import { buildPathBuilder, type PathBuilder } from '../routing/upstream-path.js';
 import { poolCall, type ReadableAnswer, type TargetCall, type UpstreamAnswer, type UpstreamCall } from '../upstream/call.js';
 import type { ForwardOptions } from '../upstream/forward-headers.js';
-import { rawResponseHeaderFilter, responseHeaderFilter } from '../upstream/hop-by-hop.js';
+import { rawResponseHeaderFilter, responseHeaderFilter, type RawHeaders } from '../upstream/hop-by-hop.js';
 import { retryPolicy, withRetry, type RetryPolicy } from '../upstream/retry.js';
 import type { UpstreamService } from '../upstream/service.js';
 import { poolStream, type StreamedAnswer } from '../upstream/streamed-answer.js';
@@ -38,7 +38,7 @@ export interface ProxyPlan {
   readonly buildPath: PathBuilder;
   readonly filterResponse: (headers: Record<string, string | string[] | undefined>) => Record<string, string | string[]>;
   /** The same filter over a StreamedAnswer's raw headers. */
-  readonly filterRawResponse: (raw: readonly Buffer[]) => Record<string, string | string[]>;
+  readonly filterRawResponse: (raw: RawHeaders) => Record<string, string | string[]>;
   /** Upstream statuses answered with the gateway's own problem (upstream.replaceUpstreamErrors). */
   readonly replaceError: ((status: number) => boolean) | undefined;
   readonly policy: RetryPolicy;

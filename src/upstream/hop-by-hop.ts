@@ -59,7 +59,9 @@ function responseDropList(keep: readonly string[], hide: readonly string[]): Rea
   return new Set([...HOP_BY_HOP, ...RESPONSE_HIDDEN.filter((h) => !kept.has(h)), ...hide.map((h) => h.toLowerCase())]);
 }
 
-type RawFilter = (raw: readonly Buffer[]) => Record<string, string | string[]>;
+/** A raw header list (name, value, name, value...): undici's bytes, or the own client's strings (names lower-cased). */
+export type RawHeaders = readonly (Buffer | string)[];
+type RawFilter = (raw: RawHeaders) => Record<string, string | string[]>;
 type HeaderFilter = (headers: Record<string, HeaderValue>) => Record<string, string | string[]>;
 
 /**
@@ -101,17 +103,18 @@ function makeRawFilter(drop: ReadonlySet<string>): RawFilter {
  * lower-cased, repeated names (Set-Cookie) as arrays, those in `drop` left out. The Connection
  * header's value (joined when repeated) goes to `seen.connection`, dropped or not.
  */
-export function collectRawHeaders(raw: readonly Buffer[], drop?: ReadonlySet<string>, seen?: { connection?: string }): Record<string, string | string[]> {
+export function collectRawHeaders(raw: RawHeaders, drop?: ReadonlySet<string>, seen?: { connection?: string }): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     // undici's lookup gives the well-known names as shared lower-case strings, with no decode.
-    const name = util.headerNameToString(raw[i]!);
+    const n = raw[i]!;
+    const name = typeof n === 'string' ? n : util.headerNameToString(n);
     if (seen && name === 'connection') {
       const v = raw[i + 1]!.toString('latin1');
       seen.connection = seen.connection === undefined ? v : `${seen.connection}, ${v}`;
     }
     if (drop?.has(name)) continue;
-    const value = raw[i + 1]!.toString('latin1');
+    const value = raw[i + 1]!.toString('latin1'); // a string's toString is itself
     const prior = out[name];
     if (prior === undefined) out[name] = value;
     else if (Array.isArray(prior)) prior.push(value);

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import type { RequestState } from '../request-state.js';
 import { badStatus, tryFailure, validStatus, type CallResult, type CallTimeouts, type TargetCall, type UpstreamAnswer, type CallInput } from './call.js';
 import { offAbort, onAbort } from './client-gone.js';
-import { collectRawHeaders } from './hop-by-hop.js';
+import { collectRawHeaders, type RawHeaders } from './hop-by-hop.js';
 import type { UpstreamTarget } from './target.js';
 
 /** Body bytes held before the client's response takes them (one socket read, at most). */
@@ -28,14 +28,14 @@ export interface BodySink {
 }
 
 /** Header names and values from undici's raw list; repeated names (Set-Cookie) become arrays. */
-export function parseRawHeaders(raw: readonly Buffer[]): IncomingHttpHeaders {
+export function parseRawHeaders(raw: RawHeaders): IncomingHttpHeaders {
   return collectRawHeaders(raw);
 }
 
 export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandler {
   statusCode = 0;
-  /** The head's headers as undici read them (name, value, ...). */
-  rawHeaders: Buffer[] = [];
+  /** The head's headers as read (name, value, ...): bytes from undici, strings from the gateway's own client. */
+  rawHeaders: RawHeaders = [];
   private parsed: IncomingHttpHeaders | undefined;
   /** Body bytes received from the upstream. */
   bytes = 0;
@@ -108,7 +108,7 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
     if (this.input.signal.aborted) abort(this.input.signal.reason as Error);
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational (undici refuses 100 itself): the final head follows
     this.resumeFn = resume;
     if (!validStatus(statusCode)) {
@@ -239,11 +239,20 @@ export class StreamedAnswer implements UpstreamAnswer, Dispatcher.DispatchHandle
   }
 }
 
-/** Sends one try through the target's keep-alive pool, its answer held at the head; counts it in target.inflight until its body ends. */
+/**
+ * Sends one try through the target's keep-alive pool, its answer held at the head; counts it in
+ * target.inflight until its body ends. A bodiless request goes through the gateway's own
+ * HTTP/1.1 pool when the target has one (upstream/h1/), anything else through undici's.
+ */
 export function poolStream(service: string, timeouts: CallTimeouts): TargetCall<StreamedAnswer> {
   return (target, input) => {
     target.inflight++;
     const answer = new StreamedAnswer(service, target, input);
+    const own = input.body === undefined || input.body === null ? target.h1 : undefined;
+    if (own !== undefined) {
+      own.dispatch({ method: input.method, path: input.path, headers: input.headers, headersTimeout: timeouts.headers, bodyTimeout: timeouts.body }, answer);
+      return answer.head;
+    }
     target.pool.dispatch(
       {
         method: input.method,

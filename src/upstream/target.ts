@@ -2,6 +2,7 @@
 import { Pool } from 'undici';
 import type { BalancerTarget } from '../balancers/balancer.js';
 import type { ServiceEntry } from '../config/snapshot.js';
+import { H1Pool } from './h1/pool.js';
 import { LatencyEwma } from './latency-ewma.js';
 import { TargetBreaker, type BreakerState } from './breaker.js';
 
@@ -35,6 +36,10 @@ export interface TargetResource<T> {
 
 /** Concurrent HTTP/2 streams per upstream connection (`http2: true` services). */
 const H2_STREAMS_PER_CONNECTION = 100;
+/** How long an idle upstream connection is kept (below Node's 5 s server default, so the upstream never closes one first). */
+const KEEP_ALIVE_MS = 4_000;
+/** The largest upstream response head read (Node's and undici's default). */
+const MAX_HEAD_BYTES = 16 * 1024;
 
 export class UpstreamTarget implements BalancerTarget {
   readonly url: string;
@@ -51,6 +56,8 @@ export class UpstreamTarget implements BalancerTarget {
   readonly breaker: TargetBreaker | undefined;
   private readonly service: ServiceEntry;
   private httpPool: Pool | undefined;
+  /** undefined: not made yet; null: this target cannot use it. */
+  private ownPool: H1Pool | null | undefined;
   private readonly resources = new Map<symbol, TargetResource<unknown>>();
 
   constructor(url: string, weight: number, service: ServiceEntry) {
@@ -63,6 +70,33 @@ export class UpstreamTarget implements BalancerTarget {
   /** The undici pool, made on first use (gRPC targets never make one). */
   get pool(): Pool {
     return (this.httpPool ??= this.makePool());
+  }
+
+  /**
+   * The gateway's own HTTP/1.1 pool (upstream/h1/), for bodiless requests, when the target can
+   * take it: a cleartext `http://host:port` target of a service without http2 or maxConnections.
+   */
+  get h1(): H1Pool | undefined {
+    if (this.ownPool === undefined) this.ownPool = this.makeH1Pool();
+    return this.ownPool ?? undefined;
+  }
+
+  private makeH1Pool(): H1Pool | null {
+    const service = this.service;
+    if (service.http2 || service.maxConnections > 0) return null;
+    let url: URL;
+    try {
+      url = new URL(this.url);
+    } catch {
+      return null;
+    }
+    if (url.protocol !== 'http:' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '') return null;
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    return new H1Pool(hostname, url.port === '' ? 80 : Number(url.port), url.host, {
+      connectTimeout: service.connectTimeout,
+      idleTimeout: KEEP_ALIVE_MS,
+      maxHeadBytes: MAX_HEAD_BYTES,
+    });
   }
 
   /** The resource stored under `key`, made by `make` on first use; closed when the target closes. */
@@ -84,7 +118,7 @@ export class UpstreamTarget implements BalancerTarget {
       // HTTP/2: up to this many streams share one connection (undici caps HTTP/2 streams by `pipelining`).
       pipelining: h2 ? H2_STREAMS_PER_CONNECTION : 1,
       ...(h2 ? { allowH2: true, maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } : {}),
-      keepAliveTimeout: 4_000,
+      keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: 60_000,
       headersTimeout: service.timeout,
       bodyTimeout: service.timeout,
@@ -163,12 +197,16 @@ export class UpstreamTarget implements BalancerTarget {
   close(): Promise<void> {
     this.breaker?.shutdown();
     this.closeResources();
-    return this.httpPool ? this.httpPool.close().catch(() => undefined) : Promise.resolve();
+    const own = this.ownPool ? this.ownPool.close() : undefined;
+    const pool = this.httpPool ? this.httpPool.close().catch(() => undefined) : undefined;
+    return Promise.all([own, pool]).then(() => undefined);
   }
 
   destroy(): Promise<void> {
     this.breaker?.shutdown();
     this.closeResources();
-    return this.httpPool ? this.httpPool.destroy().catch(() => undefined) : Promise.resolve();
+    const own = this.ownPool ? this.ownPool.destroy() : undefined;
+    const pool = this.httpPool ? this.httpPool.destroy().catch(() => undefined) : undefined;
+    return Promise.all([own, pool]).then(() => undefined);
   }
 }

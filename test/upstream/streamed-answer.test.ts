@@ -95,3 +95,31 @@ test('a retried answer with a small body is read to its end and its connection r
   const b1 = seen.find((s) => s.url === '/big')!;
   assert.equal(b1.cut, true, 'the big discarded answer was cut off, not read to its end');
 });
+
+test('bodiless requests go through the gateway’s own HTTP/1.1 pool, requests with a body through undici’s', async (t) => {
+  const seen: { method: string; connection: number; body: string }[] = [];
+  const url = await countingOrigin(t, (req, res, connection) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method!, connection, body });
+      res.end('ok');
+    });
+  });
+  const gw = await startGateway({ 'routes.d/a.yaml': routeFile([url], ROUTE) });
+  t.after(() => gw.close());
+  for (const method of ['GET', 'DELETE', 'GET'] as const) assert.equal((await request(`${gw.url}/x`, { method })).statusCode, 200);
+  const target = gw.gateway.serviceSet.get('svc')!.list()[0]!;
+  assert.equal(target.h1?.size, 1);
+  assert.equal((await request(`${gw.url}/x`, { method: 'POST', body: 'payload' })).statusCode, 200);
+  assert.deepEqual(
+    seen.map((s) => [s.method, s.connection, s.body]),
+    [
+      ['GET', 1, ''],
+      ['DELETE', 1, ''],
+      ['GET', 1, ''],
+      ['POST', 2, 'payload'],
+    ],
+  );
+  assert.equal(target.h1?.size, 1);
+});

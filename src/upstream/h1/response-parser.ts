@@ -1,0 +1,252 @@
+/**
+ * An incremental parser of HTTP/1.1 responses (RFC 9112), for the gateway's own upstream client
+ * (h1/connection.ts): the status line and header fields, then the body framed by
+ * Content-Length, chunked transfer coding, or the connection's close. It is strict where a
+ * lenient parser would let two parties read one message differently: a header line folded
+ * (obs-fold), a bare LF, a field name that is no token, Content-Length values that disagree or
+ * are no number, a head over the size allowed, a chunk size that is no hex number: each ends
+ * the message with an H1Error. Interim answers (1xx, but 101) are skipped.
+ */
+import { H1Error } from './errors.js';
+
+/** What the parser hands over: the head, body pieces (slices of the input), the end. */
+export interface ResponseSink {
+  /** The final head: names lower-cased, in order, repeated ones repeated. */
+  onHead(status: number, rawHeaders: string[], keepAlive: boolean, keepAliveMs: number | undefined): void;
+  /** A piece of the body; false asks the caller to stop feeding until it resumes. */
+  onBody(chunk: Buffer): boolean;
+  onEnd(): void;
+}
+
+type BodyMode = 'none' | 'length' | 'chunked' | 'close';
+type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'close' | 'done';
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: [^\0\r\n]*)?$/;
+const BAD_VALUE = /[\0\r\n]/;
+const DIGITS = /^[0-9]{1,15}$/;
+const HEX = /^[0-9A-Fa-f]{1,12}$/;
+const KEEP_ALIVE_TIMEOUT = /(?:^|[\s,;])timeout=([0-9]{1,9})/i;
+
+export class ResponseParser {
+  private state: State = 'head';
+  /** Bytes of a head, a chunk-size line or trailers that arrived in pieces. */
+  private pending: Buffer | undefined;
+  /** Body bytes still due (Content-Length, or the current chunk). */
+  private due = 0;
+  private keepAlive = false;
+
+  constructor(
+    private readonly sink: ResponseSink,
+    /** A HEAD request's answer has no body, whatever its head says. */
+    private readonly headRequest: boolean,
+    private readonly maxHeadBytes: number,
+  ) {}
+
+  /** Whether the connection may carry another request once this answer has ended. */
+  get reusable(): boolean {
+    return this.state === 'done' && this.keepAlive;
+  }
+
+  get done(): boolean {
+    return this.state === 'done';
+  }
+
+  /** Whether the body runs to the connection's close (it ends well when the connection ends). */
+  get closeDelimited(): boolean {
+    return this.state === 'close';
+  }
+
+  /**
+   * Reads `data`; returns the bytes not taken yet: those after the end of the answer, or, when
+   * onBody asked for a pause, the rest of the input (to feed again on resume). A body that runs
+   * to the close is handed over whole, pause or not.
+   */
+  feed(data: Buffer): Buffer | undefined {
+    let buf = data;
+    for (;;) {
+      switch (this.state) {
+        case 'head': {
+          const head = this.takeLine(buf, CRLF2, this.maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'response head over the size allowed');
+          if (head === undefined) return undefined;
+          buf = head.rest;
+          this.readHead(head.text);
+          break;
+        }
+        case 'length': {
+          if (buf.length === 0) return undefined;
+          const n = Math.min(this.due, buf.length);
+          const piece = n === buf.length ? buf : buf.subarray(0, n);
+          buf = buf.subarray(n);
+          this.due -= n;
+          if (this.due === 0) this.state = 'done';
+          const more = this.sink.onBody(piece);
+          if (this.state === 'done') {
+            this.sink.onEnd();
+            return buf.length > 0 ? buf : undefined;
+          }
+          if (!more) return buf.length > 0 ? buf : undefined;
+          break;
+        }
+        case 'chunk-size': {
+          const line = this.takeLine(buf, '\r\n', 1024, 'HPE_INVALID_CHUNK_SIZE', 'chunk size line too long');
+          if (line === undefined) return undefined;
+          buf = line.rest;
+          const semi = line.text.indexOf(';');
+          const size = (semi === -1 ? line.text : line.text.slice(0, semi)).trimEnd();
+          if (!HEX.test(size)) throw new H1Error('HPE_INVALID_CHUNK_SIZE', 'invalid chunk size');
+          this.due = parseInt(size, 16);
+          this.state = this.due === 0 ? 'trailers' : 'chunk-data';
+          break;
+        }
+        case 'chunk-data': {
+          if (buf.length === 0) return undefined;
+          const n = Math.min(this.due, buf.length);
+          const piece = n === buf.length ? buf : buf.subarray(0, n);
+          buf = buf.subarray(n);
+          this.due -= n;
+          if (this.due === 0) this.state = 'chunk-data-end';
+          if (!this.sink.onBody(piece)) return buf.length > 0 ? buf : undefined;
+          break;
+        }
+        case 'chunk-data-end': {
+          const line = this.takeLine(buf, '\r\n', 2, 'HPE_STRICT', 'chunk data not followed by CRLF');
+          if (line === undefined) return undefined;
+          if (line.text !== '') throw new H1Error('HPE_STRICT', 'chunk data not followed by CRLF');
+          buf = line.rest;
+          this.state = 'chunk-size';
+          break;
+        }
+        case 'trailers': {
+          // Trailer fields are read and dropped (a proxy may not merge them into the head).
+          const line = this.takeLine(buf, '\r\n', this.maxHeadBytes, 'HPE_HEADER_OVERFLOW', 'trailers over the size allowed');
+          if (line === undefined) return undefined;
+          buf = line.rest;
+          if (line.text === '') {
+            this.state = 'done';
+            this.sink.onEnd();
+            return buf.length > 0 ? buf : undefined;
+          }
+          break;
+        }
+        case 'close': {
+          if (buf.length === 0) return undefined;
+          this.sink.onBody(buf);
+          return undefined;
+        }
+        case 'done':
+          return buf.length > 0 ? buf : undefined;
+      }
+    }
+  }
+
+  /** The connection ended: the end of a close-delimited body, or an answer cut short. */
+  end(): void {
+    if (this.state === 'close') {
+      this.state = 'done';
+      this.sink.onEnd();
+      return;
+    }
+    if (this.state !== 'done') throw new H1Error('UND_ERR_SOCKET', 'other side closed');
+  }
+
+  /** Whether any byte of an answer has arrived. */
+  get started(): boolean {
+    return this.state !== 'head' || this.pending !== undefined;
+  }
+
+  /**
+   * The text up to `end` (held across pieces in `pending`) and the bytes after it, or undefined
+   * when `end` has not arrived yet.
+   */
+  private takeLine(buf: Buffer, end: Buffer | string, limit: number, code: string, tooLong: string): { text: string; rest: Buffer } | undefined {
+    let whole = buf;
+    let from = 0;
+    if (this.pending) {
+      // Look again from just before the joint: the terminator may straddle it.
+      from = Math.max(0, this.pending.length - (end.length - 1));
+      whole = Buffer.concat([this.pending, buf]);
+    }
+    const at = whole.indexOf(end, from);
+    if (at === -1) {
+      if (whole.length > limit) throw new H1Error(code, tooLong);
+      this.pending = whole.length > 0 ? whole : undefined;
+      return undefined;
+    }
+    if (at > limit) throw new H1Error(code, tooLong);
+    this.pending = undefined;
+    return { text: whole.toString('latin1', 0, at), rest: whole.subarray(at + end.length) };
+  }
+
+  private readHead(text: string): void {
+    const lines = text.split('\r\n');
+    const m = STATUS_LINE.exec(lines[0]!);
+    if (!m) throw new H1Error('HPE_INVALID_CONSTANT', 'invalid status line');
+    const status = Number(m[2]);
+    const raw: string[] = [];
+    let length: string | undefined;
+    let chunked = false;
+    let transferEncoding = false;
+    let close = m[1] === '0';
+    let keepAliveMs: number | undefined;
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
+      const name = line.slice(0, colon);
+      if (!TOKEN.test(name)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
+      const value = line.slice(colon + 1).trim();
+      if (BAD_VALUE.test(value)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
+      const lower = name.toLowerCase();
+      raw.push(lower, value);
+      switch (lower) {
+        case 'content-length':
+          for (const part of value.split(',')) {
+            const v = part.trim();
+            if (!DIGITS.test(v) || (length !== undefined && length !== v)) throw new H1Error('HPE_UNEXPECTED_CONTENT_LENGTH', 'invalid Content-Length');
+            length = v;
+          }
+          break;
+        case 'transfer-encoding': {
+          transferEncoding = true;
+          const codings = value.toLowerCase().split(',');
+          chunked = codings[codings.length - 1]!.trim() === 'chunked';
+          break;
+        }
+        case 'connection':
+          for (const token of value.toLowerCase().split(',')) {
+            const t = token.trim();
+            if (t === 'close') close = true;
+            else if (t === 'keep-alive' && m[1] === '0') close = false;
+          }
+          break;
+        case 'keep-alive': {
+          const k = KEEP_ALIVE_TIMEOUT.exec(value);
+          if (k) keepAliveMs = Number(k[1]) * 1000;
+          break;
+        }
+      }
+    }
+    if (status < 200) {
+      if (status === 101) throw new H1Error('HPE_UNEXPECTED_UPGRADE', 'unexpected protocol switch');
+      return; // interim answer: the final head follows
+    }
+    let mode: BodyMode;
+    if (this.headRequest || status === 204 || status === 304) mode = 'none';
+    else if (transferEncoding) {
+      // With both, Transfer-Encoding wins and the connection cannot be trusted after (RFC 9112 6.3).
+      mode = chunked ? 'chunked' : 'close';
+      if (length !== undefined || !chunked) close = true;
+    } else if (length !== undefined) mode = Number(length) === 0 ? 'none' : 'length';
+    else {
+      mode = 'close';
+      close = true;
+    }
+    this.keepAlive = !close;
+    this.due = mode === 'length' ? Number(length) : 0;
+    this.state = mode === 'none' ? 'done' : mode === 'length' ? 'length' : mode === 'chunked' ? 'chunk-size' : 'close';
+    this.sink.onHead(status, raw, this.keepAlive, keepAliveMs);
+    if (this.state === 'done') this.sink.onEnd();
+  }
+}
