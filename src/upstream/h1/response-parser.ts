@@ -22,6 +22,22 @@ type BodyMode = 'none' | 'length' | 'chunked' | 'close';
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'close' | 'done';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+/**
+ * Common field names as sent (lower case, or capitalised as Node and most servers write them) to
+ * their lower-case form: one shared string each, which later lookups (filters, the head's
+ * object) find without lower-casing or hashing a new one.
+ */
+const KNOWN_NAMES = new Map<string, string>();
+for (const name of [
+  'accept-ranges', 'access-control-allow-credentials', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin',
+  'access-control-expose-headers', 'age', 'cache-control', 'connection', 'content-disposition', 'content-encoding', 'content-language', 'content-length',
+  'content-location', 'content-range', 'content-security-policy', 'content-type', 'date', 'etag', 'expires', 'keep-alive', 'last-modified', 'link',
+  'location', 'pragma', 'retry-after', 'server', 'set-cookie', 'strict-transport-security', 'trailer', 'transfer-encoding', 'vary', 'www-authenticate',
+  'x-content-type-options', 'x-frame-options', 'x-powered-by', 'x-request-id',
+]) {
+  KNOWN_NAMES.set(name, name);
+  KNOWN_NAMES.set(name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()), name);
+}
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: [^\0\r\n]*)?$/;
 const BAD_VALUE = /[\0\r\n]/;
@@ -180,29 +196,34 @@ export class ResponseParser {
   }
 
   private readHead(text: string): void {
-    const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
+    let eol = text.indexOf('\r\n');
+    const m = STATUS_LINE.exec(eol === -1 ? text : text.slice(0, eol));
     if (!m) throw new H1Error('HPE_INVALID_CONSTANT', 'invalid status line');
     const status = Number(m[2]);
+    const http10 = m[1] === '0';
     const raw: string[] = [];
     let length: string | undefined;
     let chunked = false;
     let transferEncoding = false;
-    let close = m[1] === '0';
+    let close = http10;
     let keepAliveMs: number | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
-      const name = line.slice(0, colon);
+    while (eol !== -1) {
+      const start = eol + 2;
+      eol = text.indexOf('\r\n', start);
+      const end = eol === -1 ? text.length : eol;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon > end) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
+      const name = text.slice(start, colon);
+      // A token: no space, so no folded line (obs-fold) either.
       if (!TOKEN.test(name)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
-      const value = line.slice(colon + 1).trim();
+      const value = text.slice(colon + 1, end).trim();
+      // A CR or LF here is a bare one (lines end at CRLF).
       if (BAD_VALUE.test(value)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
-      const lower = name.toLowerCase();
+      const lower = KNOWN_NAMES.get(name) ?? name.toLowerCase();
       raw.push(lower, value);
       switch (lower) {
         case 'content-length':
-          for (const part of value.split(',')) {
+          for (const part of DIGITS.test(value) ? [value] : value.split(',')) {
             const v = part.trim();
             if (!DIGITS.test(v) || (length !== undefined && length !== v)) throw new H1Error('HPE_UNEXPECTED_CONTENT_LENGTH', 'invalid Content-Length');
             length = v;
@@ -214,13 +235,15 @@ export class ResponseParser {
           chunked = codings[codings.length - 1]!.trim() === 'chunked';
           break;
         }
-        case 'connection':
-          for (const token of value.toLowerCase().split(',')) {
+        case 'connection': {
+          const v = value.toLowerCase();
+          for (const token of v === 'keep-alive' || v === 'close' ? [v] : v.split(',')) {
             const t = token.trim();
             if (t === 'close') close = true;
-            else if (t === 'keep-alive' && m[1] === '0') close = false;
+            else if (t === 'keep-alive' && http10) close = false;
           }
           break;
+        }
         case 'keep-alive': {
           const k = KEEP_ALIVE_TIMEOUT.exec(value);
           if (k) keepAliveMs = Number(k[1]) * 1000;
