@@ -60,6 +60,8 @@ interface Generation {
   built: GatewayApp;
   snapshot: Snapshot;
   inflight: number;
+  /** Ends one of its requests (inflight--), retiring the generation when it was the last after a reload: one function per generation, not per request. */
+  release: () => void;
   /** Services the next generation dropped: closed once this one has drained. */
   closeWith: UpstreamService[];
   /** The Redis connection this generation used, when the next one opened a different one. */
@@ -245,7 +247,7 @@ export class Gateway implements AdminSource {
       const oldRedis = redisChanged ? this.redis : undefined;
       this.redis = redis;
       this.redisSettings = redisSettings;
-      return { gen: { built, snapshot, inflight: 0, closeWith: [] }, dropped, oldRedis, streams };
+      return { gen: this.newGeneration(built, snapshot), dropped, oldRedis, streams };
     } catch (err) {
       // Nothing changes: the old services stay, the ones made for this attempt go.
       const made = this.serviceSet.restore(before);
@@ -272,17 +274,29 @@ export class Gateway implements AdminSource {
     );
   }
 
+  private newGeneration(built: GatewayApp, snapshot: Snapshot): Generation {
+    const gen: Generation = {
+      built,
+      snapshot,
+      inflight: 0,
+      closeWith: [],
+      release: () => {
+        gen.inflight--;
+        if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
+      },
+    };
+    return gen;
+  }
+
   private handle = (req: ServerRequest, res: ServerResponse): void => {
     const gen = this.current;
     gen.inflight++;
-    res.once('close', () => {
-      gen.inflight--;
-      if (gen !== this.current && gen.inflight === 0) void this.retire(gen);
-    });
     if (this.draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
     notePeer(req);
+    // The fast lane's own close listener releases the request; 'close' comes once, so `on` (no once-wrapper).
+    if (gen.built.fastLane?.serve(req as http.IncomingMessage, res as http.ServerResponse, gen.release)) return;
+    res.on('close', gen.release);
     // HTTP/2 requests arrive as Node's compat objects, which Fastify routes like HTTP/1.1 ones.
-    if (gen.built.fastLane?.serve(req as http.IncomingMessage, res as http.ServerResponse)) return;
     gen.built.app.routing(req as http.IncomingMessage, res as http.ServerResponse);
   };
 

@@ -65,14 +65,16 @@ class FastRoute {
     this.count = routeRequestCounter(routeId);
   }
 
-  serve(req: IncomingMessage, res: ServerResponse, head: AcceptedHead, params: Record<string, string | undefined>): void {
+  serve(req: IncomingMessage, res: ServerResponse, head: AcceptedHead, params: Record<string, string | undefined>, closed: () => void): void {
     const began = performance.now();
     if (req.headers.connection !== undefined) dropConnectionNamed(req.headers);
     const request = new FastRequest(requestIdOf(req), req, head.url, this.routeOptions, this.settings.logger);
     const gone = new ClientGone();
-    res.once('close', () => {
+    // 'close' comes once: `on`, with no once-wrapper to make and remove.
+    res.on('close', () => {
       if (!res.writableFinished) gone.abort();
       this.served(request, res, began);
+      closed();
     });
     this.plan
       .call({
@@ -157,8 +159,8 @@ export class FastLane {
     return this.routes.size;
   }
 
-  /** Serves the request if it takes the lane; false when Fastify is to serve it. */
-  serve(req: IncomingMessage, res: ServerResponse): boolean {
+  /** Serves the request if it takes the lane (calling `closed` once its response has closed); false when Fastify is to serve it. */
+  serve(req: IncomingMessage, res: ServerResponse, closed: () => void): boolean {
     if (req.httpVersionMajor !== 1) return false;
     const h = req.headers;
     if (h['content-length'] !== undefined || h['transfer-encoding'] !== undefined || h.expect !== undefined) return false;
@@ -168,7 +170,7 @@ export class FastLane {
     if (!found) return false;
     const route = this.routes.get(found.route.id);
     if (!route) return false;
-    route.serve(req, res, head, found.params);
+    route.serve(req, res, head, found.params, closed);
     return true;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The cancel signal of one proxied request: fired when the client leaves before its answer is
- * complete. An EventEmitter with `aborted` and `reason` is what undici accepts as a signal, and
- * costs far less per request than an AbortController (an EventTarget) on the hot path.
+ * complete. What undici accepts as a signal is an EventEmitter-like object (`on`, `once`,
+ * `removeListener`, `aborted`, `reason`); this one keeps just that, with its listeners in a
+ * plain field, and costs far less per request than an AbortController (an EventTarget) or an
+ * EventEmitter on the hot path.
  */
-import { EventEmitter } from 'node:events';
 import { errors } from 'undici';
 
 export interface CancelSignal {
@@ -13,16 +14,51 @@ export interface CancelSignal {
   removeListener(event: 'abort', listener: () => void): unknown;
 }
 
-/** A signal and its trigger in one object: fires 'abort' once, with the first reason given. */
-export class Cancellation extends EventEmitter implements CancelSignal {
+type Listener = () => void;
+
+/** A signal and its trigger in one object: fires its 'abort' listeners once, with the first reason given. */
+export class Cancellation implements CancelSignal {
   aborted = false;
   reason: unknown = undefined;
+  /** One listener, or several in order. */
+  private listeners: Listener | Listener[] | undefined = undefined;
 
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
-    this.emit('abort');
+    const l = this.listeners;
+    this.listeners = undefined;
+    if (typeof l === 'function') l();
+    else if (l) for (const f of l) f();
+  }
+
+  /** Listeners run once (the signal fires once), so `on` and `once` are the same. */
+  once(_event: 'abort', listener: Listener): this {
+    const l = this.listeners;
+    if (l === undefined) this.listeners = listener;
+    else if (typeof l === 'function') this.listeners = [l, listener];
+    else l.push(listener);
+    return this;
+  }
+
+  on(event: 'abort', listener: Listener): this {
+    return this.once(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: Listener): this {
+    const l = this.listeners;
+    if (l === listener) this.listeners = undefined;
+    else if (Array.isArray(l)) {
+      const i = l.indexOf(listener);
+      if (i !== -1) l.splice(i, 1);
+    }
+    return this;
+  }
+
+  listenerCount(_event: 'abort'): number {
+    const l = this.listeners;
+    return l === undefined ? 0 : typeof l === 'function' ? 1 : l.length;
   }
 }
 

@@ -18,8 +18,8 @@ function spyOnLane(gw: RunningGateway): { taken: string[]; left: string[] } {
   assert.ok(lane, 'the gateway has a fast lane');
   const seen = { taken: [] as string[], left: [] as string[] };
   const serve = lane.serve.bind(lane);
-  lane.serve = (req, res) => {
-    const took = serve(req, res);
+  lane.serve = (req, res, closed) => {
+    const took = serve(req, res, closed);
     (took ? seen.taken : seen.left).push(`${req.method} ${req.url}`);
     return took;
   };

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { ClientGone, waitUnlessCancelled } from '../../src/upstream/client-gone.js';
+import { Cancellation, ClientGone, waitUnlessCancelled } from '../../src/upstream/client-gone.js';
 import { startGateway } from '../helpers/gateway.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -18,6 +18,35 @@ test('ClientGone fires once, with an abort error undici and the classifier read 
   assert.equal(gone.aborted, true);
   assert.equal((gone.reason as { name: string }).name, 'AbortError');
   assert.equal((gone.reason as { code: string }).code, 'UND_ERR_ABORTED');
+});
+
+test('Cancellation (no EventEmitter): listeners run once in order, removed ones do not; undici takes it as a request signal', async (t) => {
+  const c = new Cancellation();
+  const ran: string[] = [];
+  const b = () => ran.push('b');
+  c.once('abort', () => ran.push('a'));
+  c.on('abort', b);
+  c.once('abort', () => ran.push('c'));
+  assert.equal(c.listenerCount('abort'), 3);
+  c.removeListener('abort', b);
+  assert.equal(c.listenerCount('abort'), 2);
+  c.abort('why');
+  c.abort('again');
+  assert.deepEqual(ran, ['a', 'c']);
+  assert.equal(c.reason, 'why');
+  assert.equal(c.listenerCount('abort'), 0);
+
+  const origin = http.createServer(() => undefined); // never answers
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    origin.closeAllConnections();
+    origin.close();
+  });
+  const gone = new ClientGone();
+  const pending = request(`http://127.0.0.1:${(origin.address() as AddressInfo).port}/`, { signal: gone as never });
+  setTimeout(() => gone.abort(), 30);
+  await assert.rejects(pending, { code: 'UND_ERR_ABORTED' });
+  assert.equal(gone.listenerCount('abort'), 0);
 });
 
 test('waitUnlessCancelled resolves after the wait and rejects at once on cancel, leaving no listener', async () => {

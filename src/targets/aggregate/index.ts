@@ -54,8 +54,6 @@ export function createAggregateHandler(route: RouteEntry, plan: AggregatePlan, s
 
   return async function aggregate(request: FastifyRequest, reply: FastifyReply) {
     const aborter = new Cancellation();
-    // One listener per running call; a wide fan-out is not a leak.
-    aborter.setMaxListeners(plan.backends.length + 10);
     const onClose = () => {
       if (!reply.raw.writableFinished) aborter.abort('client' satisfies AbortReason);
     };
