@@ -23,11 +23,11 @@ type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' 
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 /**
- * Common field names as sent (lower case, or capitalised as Node and most servers write them) to
- * their lower-case form: one shared string each, which later lookups (filters, the head's
- * object) find without lower-casing or hashing a new one.
+ * Common field names, lower-case, by length: a name in the head that matches one (letters in
+ * any case) is that shared string, with no slice, token check or lower-casing of its own, and
+ * later lookups (filters, the head's object) find it without hashing a new string.
  */
-const KNOWN_NAMES = new Map<string, string>();
+const KNOWN_BY_LENGTH: string[][] = [];
 for (const name of [
   'accept-ranges', 'access-control-allow-credentials', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin',
   'access-control-expose-headers', 'age', 'cache-control', 'connection', 'content-disposition', 'content-encoding', 'content-language', 'content-length',
@@ -35,11 +35,42 @@ for (const name of [
   'location', 'pragma', 'retry-after', 'server', 'set-cookie', 'strict-transport-security', 'trailer', 'transfer-encoding', 'vary', 'www-authenticate',
   'x-content-type-options', 'x-frame-options', 'x-powered-by', 'x-request-id',
 ]) {
-  KNOWN_NAMES.set(name, name);
-  KNOWN_NAMES.set(name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()), name);
+  (KNOWN_BY_LENGTH[name.length] ??= []).push(name);
 }
+
+/** The known name text[start, start + length) is, ignoring the case of letters only; else undefined. */
+function knownName(text: string, start: number, length: number): string | undefined {
+  const candidates = KNOWN_BY_LENGTH[length];
+  if (candidates === undefined) return undefined;
+  outer: for (const name of candidates) {
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(start + i);
+      const k = name.charCodeAt(i);
+      if (c !== k && !(k >= 0x61 && k <= 0x7a && c === k - 0x20)) continue outer;
+    }
+    return name;
+  }
+  return undefined;
+}
+
+/** The status of a status line text[0, end): `HTTP/1.x NNN[ reason]`, or an H1Error. */
+function statusOf(text: string, end: number): number {
+  const d0 = text.charCodeAt(9) - 0x30;
+  const d1 = text.charCodeAt(10) - 0x30;
+  const d2 = text.charCodeAt(11) - 0x30;
+  const minor = text.charCodeAt(7);
+  const ok =
+    end >= 12 &&
+    text.startsWith('HTTP/1.') &&
+    (minor === 0x30 || minor === 0x31) &&
+    text.charCodeAt(8) === 0x20 &&
+    d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 &&
+    (end === 12 || (text.charCodeAt(12) === 0x20 && !BAD_VALUE.test(text.slice(13, end))));
+  if (!ok) throw new H1Error('HPE_INVALID_CONSTANT', 'invalid status line');
+  return d0 * 100 + d1 * 10 + d2;
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: [^\0\r\n]*)?$/;
 const BAD_VALUE = /[\0\r\n]/;
 const DIGITS = /^[0-9]{1,15}$/;
 const HEX = /^[0-9A-Fa-f]{1,12}$/;
@@ -197,10 +228,8 @@ export class ResponseParser {
 
   private readHead(text: string): void {
     let eol = text.indexOf('\r\n');
-    const m = STATUS_LINE.exec(eol === -1 ? text : text.slice(0, eol));
-    if (!m) throw new H1Error('HPE_INVALID_CONSTANT', 'invalid status line');
-    const status = Number(m[2]);
-    const http10 = m[1] === '0';
+    const status = statusOf(text, eol === -1 ? text.length : eol);
+    const http10 = text.charCodeAt(7) === 0x30;
     const raw: string[] = [];
     let length: string | undefined;
     let chunked = false;
@@ -213,13 +242,16 @@ export class ResponseParser {
       const end = eol === -1 ? text.length : eol;
       const colon = text.indexOf(':', start);
       if (colon <= start || colon > end) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
-      const name = text.slice(start, colon);
-      // A token: no space, so no folded line (obs-fold) either.
-      if (!TOKEN.test(name)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
+      let lower = knownName(text, start, colon - start);
+      if (lower === undefined) {
+        const name = text.slice(start, colon);
+        // A token: no space, so no folded line (obs-fold) either.
+        if (!TOKEN.test(name)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
+        lower = name.toLowerCase();
+      }
       const value = text.slice(colon + 1, end).trim();
       // A CR or LF here is a bare one (lines end at CRLF).
       if (BAD_VALUE.test(value)) throw new H1Error('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
-      const lower = KNOWN_NAMES.get(name) ?? name.toLowerCase();
       raw.push(lower, value);
       switch (lower) {
         case 'content-length':

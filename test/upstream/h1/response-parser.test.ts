@@ -68,6 +68,13 @@ test('a Content-Length answer, whole or one byte at a time: head (names lower-ca
   }
 });
 
+test('field names in any case come out lower-case, known ones or not; a status line needs no reason phrase', () => {
+  const p = parse('HTTP/1.1 404\r\nCONTENT-LENGTH: 2\r\nX-Custom-THING: v\r\ncOnTeNt-TyPe: a/b\r\n\r\nno');
+  assert.equal(p.status, 404);
+  assert.deepEqual(p.headers, ['content-length', '2', 'x-custom-thing', 'v', 'content-type', 'a/b']);
+  assert.equal(p.body, 'no');
+});
+
 test('chunked bodies, with chunk extensions and trailers (dropped), whole or one byte at a time', () => {
   const wire = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: t\r\n\r\n';
   for (const bytewise of [false, true]) {
@@ -149,6 +156,12 @@ test('malformed answers end with an H1Error: folded or bare-LF lines, bad names,
     [`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`, 'HPE_HEADER_OVERFLOW'],
     ['HTTP/2 200\r\n\r\n', 'HPE_INVALID_CONSTANT'],
     ['ICY 200 OK\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['HTTP/1.1 2000 OK\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['HTTP/1.1 200OK\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['HTTP/1.1 20x OK\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['HTTP/1.2 200 OK\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['HTTP/1.1 200 O\0K\r\n\r\n', 'HPE_INVALID_CONSTANT'],
+    ['HTTP/1.1 200 OK\r\nContent\rLength: 5\r\n\r\nhello', 'HPE_INVALID_HEADER_TOKEN'],
     ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', 'HPE_UNEXPECTED_UPGRADE'],
   ];
   for (const [wire, code] of cases) {
