@@ -79,10 +79,6 @@ export class H1Connection implements ResponseSink {
     this.socket.on('close', this.onSocketClose);
   }
 
-  get closed(): boolean {
-    return this.phase === 'closed';
-  }
-
   /** Sends `request`; its answer goes to `handler`. The connection must be idle (or still connecting). */
   start(request: H1Request, handler: H1Handler): void {
     this.handler = handler;

@@ -198,11 +198,6 @@ export class ResponseParser {
     if (this.state !== 'done') throw new H1Error('UND_ERR_SOCKET', 'other side closed');
   }
 
-  /** Whether any byte of an answer has arrived. */
-  get started(): boolean {
-    return this.state !== 'head' || this.pending !== undefined;
-  }
-
   /**
    * The text up to `end` (held across pieces in `pending`) and the bytes after it, or undefined
    * when `end` has not arrived yet.
