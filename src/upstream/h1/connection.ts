@@ -51,7 +51,9 @@ export class H1Connection implements ResponseSink {
   private phase: Phase = 'connecting';
   private readonly socket: net.Socket;
   private handler: H1Handler | undefined;
+  /** The parser of the answer in flight (undefined when none is); `reader` is reset for each. */
   private parser: ResponseParser | undefined;
+  private readonly reader: ResponseParser;
   private request: H1Request | undefined;
   /** Bytes read and not parsed while the handler has the body paused. */
   private stash: Buffer | undefined;
@@ -70,6 +72,7 @@ export class H1Connection implements ResponseSink {
     port: number,
   ) {
     this.idleMs = owner.idleTimeout;
+    this.reader = new ResponseParser(this, false, owner.maxHeadBytes);
     this.socket = net.connect({ host, port, noDelay: true });
     this.wait.arm(owner.connectTimeout);
     this.socket.on('connect', this.onConnected);
@@ -85,7 +88,8 @@ export class H1Connection implements ResponseSink {
     this.request = request;
     this.gotHead = false;
     this.hintMs = undefined;
-    this.parser = new ResponseParser(this, request.method === 'HEAD', this.owner.maxHeadBytes);
+    this.reader.reset(request.method === 'HEAD');
+    this.parser = this.reader;
     handler.onConnect((err) => {
       if (this.handler === handler) this.fail(err ?? new H1Error('UND_ERR_ABORTED', 'Request aborted'));
     });

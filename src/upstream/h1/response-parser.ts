@@ -22,6 +22,7 @@ type BodyMode = 'none' | 'length' | 'chunked' | 'close';
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'close' | 'done';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 /**
  * Common field names, lower-case, by length: a name in the head that matches one (letters in
  * any case) is that shared string, with no slice, token check or lower-casing of its own, and
@@ -83,13 +84,25 @@ export class ResponseParser {
   /** Body bytes still due (Content-Length, or the current chunk). */
   private due = 0;
   private keepAlive = false;
+  /** The bytes after the last body piece (bodyPiece). */
+  private after: Buffer = EMPTY;
 
   constructor(
     private readonly sink: ResponseSink,
     /** A HEAD request's answer has no body, whatever its head says. */
-    private readonly headRequest: boolean,
+    private headRequest: boolean,
     private readonly maxHeadBytes: number,
   ) {}
+
+  /** Ready for the answer to the next request on the connection (one parser per connection). */
+  reset(headRequest: boolean): void {
+    this.state = 'head';
+    this.pending = undefined;
+    this.due = 0;
+    this.keepAlive = false;
+    this.after = EMPTY;
+    this.headRequest = headRequest;
+  }
 
   /** Whether the connection may carry another request once this answer has ended. */
   get reusable(): boolean {
@@ -123,13 +136,10 @@ export class ResponseParser {
         }
         case 'length': {
           if (buf.length === 0) return undefined;
-          const n = Math.min(this.due, buf.length);
-          const piece = n === buf.length ? buf : buf.subarray(0, n);
-          buf = buf.subarray(n);
-          this.due -= n;
-          if (this.due === 0) this.state = 'done';
-          const more = this.sink.onBody(piece);
-          if (this.state === 'done') {
+          const more = this.bodyPiece(buf);
+          buf = this.after;
+          if (this.due === 0) {
+            this.state = 'done';
             this.sink.onEnd();
             return buf.length > 0 ? buf : undefined;
           }
@@ -149,12 +159,10 @@ export class ResponseParser {
         }
         case 'chunk-data': {
           if (buf.length === 0) return undefined;
-          const n = Math.min(this.due, buf.length);
-          const piece = n === buf.length ? buf : buf.subarray(0, n);
-          buf = buf.subarray(n);
-          this.due -= n;
+          const more = this.bodyPiece(buf);
+          buf = this.after;
           if (this.due === 0) this.state = 'chunk-data-end';
-          if (!this.sink.onBody(piece)) return buf.length > 0 ? buf : undefined;
+          if (!more) return buf.length > 0 ? buf : undefined;
           break;
         }
         case 'chunk-data-end': {
@@ -186,6 +194,21 @@ export class ResponseParser {
           return buf.length > 0 ? buf : undefined;
       }
     }
+  }
+
+  /**
+   * Hands the sink up to `due` bytes of `buf` (Content-Length or the current chunk); the bytes
+   * after them go to `after`. Returns whether the sink wants more now.
+   */
+  private bodyPiece(buf: Buffer): boolean {
+    const n = Math.min(this.due, buf.length);
+    this.due -= n;
+    if (n === buf.length) {
+      this.after = EMPTY;
+      return this.sink.onBody(buf);
+    }
+    this.after = buf.subarray(n);
+    return this.sink.onBody(buf.subarray(0, n));
   }
 
   /** The connection ended: the end of a close-delimited body, or an answer cut short. */
