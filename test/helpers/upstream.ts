@@ -77,3 +77,23 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** An HTTP origin that hands each request's connection number (from 1) to `handler`; `connections()` says how many there were. */
+export async function startCountingOrigin(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, connection: number) => void,
+): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  let connections = 0;
+  const numbers = new WeakMap<net.Socket, number>();
+  const server = http.createServer((req, res) => handler(req, res, numbers.get(req.socket)!));
+  server.on('connection', (socket: net.Socket) => numbers.set(socket, ++connections));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { parseRawHeaders } from '../../src/upstream/streamed-answer.js';
 import { routeFile, startGateway } from '../helpers/gateway.js';
-import { startRawOrigin } from '../helpers/upstream.js';
+import { startCountingOrigin, startRawOrigin } from '../helpers/upstream.js';
 
 type T = { after: (fn: () => Promise<void>) => void };
 
 /** An origin whose handler gets the connection number of each request. */
 async function countingOrigin(t: T, handler: (req: http.IncomingMessage, res: http.ServerResponse, connection: number) => void): Promise<string> {
-  let connections = 0;
-  const server = http.createServer((req, res) => handler(req, res, (req.socket as { n?: number }).n!));
-  server.on('connection', (socket) => ((socket as { n?: number }).n = ++connections));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const origin = await startCountingOrigin(handler);
+  t.after(() => origin.close());
+  return origin.url;
 }
 
 const ROUTE = '  - id: r\n    match: { path: /* }\n    upstream: { service: svc }\n';

@@ -1,29 +1,19 @@
 // The gateway's own HTTP/1.1 client behind a plain route, as a client sees it.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Client, request } from 'undici';
 import { routeFile, startGateway } from '../../helpers/gateway.js';
-import { startRawOrigin } from '../../helpers/upstream.js';
+import { startCountingOrigin, startRawOrigin } from '../../helpers/upstream.js';
 
 type T = { after: (fn: () => unknown) => void };
 
 const ROUTE = '  - id: r\n    match: { path: /* }\n    upstream: { service: svc }\n';
 
 async function origin(t: T, handler: http.RequestListener): Promise<{ url: string; connections: () => number }> {
-  let n = 0;
-  const server = http.createServer(handler);
-  server.on('connection', () => n++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(
-    () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => n };
+  const o = await startCountingOrigin((req, res) => handler(req, res));
+  t.after(() => o.close());
+  return o;
 }
 
 test('HEAD, 204 and 304 answers carry no body and leave the upstream connection reusable', async (t) => {
