@@ -155,11 +155,10 @@ export class H1Connection implements ResponseSink {
   }
 
   private onConnected = (): void => {
-    if (this.phase !== 'connecting') return;
-    if (this.handler) {
-      this.phase = 'busy';
-      this.wait.arm(this.request!.headersTimeout);
-    } else this.becomeIdle();
+    // A connection is made for a request; one that failed or was aborted meanwhile is closed already.
+    if (this.phase !== 'connecting' || this.request === undefined) return;
+    this.phase = 'busy';
+    this.wait.arm(this.request.headersTimeout);
   };
 
   private onSocketData = (data: Buffer): void => {
@@ -260,46 +259,30 @@ export class H1Connection implements ResponseSink {
 
 /**
  * A wait that ends `ms` after it was last armed: one unref'd timer, refreshed when armed again
- * with the same length (no new timer per request); it runs `over` only if not re-armed meanwhile.
+ * with the same length (no new timer per request). Its owner checks, when it runs, whether the
+ * wait still matters (the connection's phase).
  */
 class Deadline {
   private timer: NodeJS.Timeout | undefined;
   private ms = 0;
-  private due = 0;
 
   constructor(private readonly over: () => void) {}
 
   arm(ms: number): void {
-    this.due = performance.now() + ms;
     if (this.timer !== undefined && this.ms === ms) {
       this.timer.refresh();
       return;
     }
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.ms = ms;
-    this.timer = setTimeout(this.fire, ms);
+    this.timer = setTimeout(this.over, ms);
     this.timer.unref();
   }
 
   clear(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.due = Infinity;
   }
-
-  private fire = (): void => {
-    const left = this.due - performance.now();
-    if (left === Infinity) return;
-    if (left > 1) {
-      // Re-armed with another length since: wait out the rest.
-      this.timer = setTimeout(this.fire, left);
-      this.timer.unref();
-      this.ms = -1;
-      return;
-    }
-    this.due = Infinity;
-    this.over();
-  };
 }
 
 /** The request line and header fields; throws on a value that would break the message. */

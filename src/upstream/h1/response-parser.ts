@@ -18,7 +18,6 @@ export interface ResponseSink {
   onEnd(): void;
 }
 
-type BodyMode = 'none' | 'length' | 'chunked' | 'close';
 type State = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'close' | 'done';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -52,6 +51,26 @@ function knownName(text: string, start: number, length: number): string | undefi
     return name;
   }
   return undefined;
+}
+
+/** A Content-Length value (a number, or a list of the same number), checked against one seen before. */
+function contentLength(value: string, prior: string | undefined): string {
+  if (DIGITS.test(value)) {
+    if (prior !== undefined && prior !== value) throw new H1Error('HPE_UNEXPECTED_CONTENT_LENGTH', 'invalid Content-Length');
+    return value;
+  }
+  let length = prior;
+  for (const part of value.split(',')) {
+    const v = part.trim();
+    if (!DIGITS.test(v) || (length !== undefined && length !== v)) throw new H1Error('HPE_UNEXPECTED_CONTENT_LENGTH', 'invalid Content-Length');
+    length = v;
+  }
+  return length!;
+}
+
+/** The tokens of a Connection value, lower-cased already: made only when it is not one token. */
+function connectionTokens(v: string): string[] {
+  return v.split(',').map((t) => t.trim());
 }
 
 /** The status of a status line text[0, end): `HTTP/1.x NNN[ reason]`, or an H1Error. */
@@ -273,11 +292,7 @@ export class ResponseParser {
       raw.push(lower, value);
       switch (lower) {
         case 'content-length':
-          for (const part of DIGITS.test(value) ? [value] : value.split(',')) {
-            const v = part.trim();
-            if (!DIGITS.test(v) || (length !== undefined && length !== v)) throw new H1Error('HPE_UNEXPECTED_CONTENT_LENGTH', 'invalid Content-Length');
-            length = v;
-          }
+          length = contentLength(value, length);
           break;
         case 'transfer-encoding': {
           transferEncoding = true;
@@ -287,11 +302,8 @@ export class ResponseParser {
         }
         case 'connection': {
           const v = value.toLowerCase();
-          for (const token of v === 'keep-alive' || v === 'close' ? [v] : v.split(',')) {
-            const t = token.trim();
-            if (t === 'close') close = true;
-            else if (t === 'keep-alive' && http10) close = false;
-          }
+          if (v === 'close' || (v !== 'keep-alive' && connectionTokens(v).includes('close'))) close = true;
+          else if (http10 && (v === 'keep-alive' || connectionTokens(v).includes('keep-alive'))) close = false;
           break;
         }
         case 'keep-alive': {
@@ -305,20 +317,20 @@ export class ResponseParser {
       if (status === 101) throw new H1Error('HPE_UNEXPECTED_UPGRADE', 'unexpected protocol switch');
       return; // interim answer: the final head follows
     }
-    let mode: BodyMode;
-    if (this.headRequest || status === 204 || status === 304) mode = 'none';
+    let state: State;
+    if (this.headRequest || status === 204 || status === 304 || (!transferEncoding && length !== undefined && Number(length) === 0)) state = 'done';
     else if (transferEncoding) {
       // With both, Transfer-Encoding wins and the connection cannot be trusted after (RFC 9112 6.3).
-      mode = chunked ? 'chunked' : 'close';
+      state = chunked ? 'chunk-size' : 'close';
       if (length !== undefined || !chunked) close = true;
-    } else if (length !== undefined) mode = Number(length) === 0 ? 'none' : 'length';
+    } else if (length !== undefined) state = 'length';
     else {
-      mode = 'close';
+      state = 'close';
       close = true;
     }
     this.keepAlive = !close;
-    this.due = mode === 'length' ? Number(length) : 0;
-    this.state = mode === 'none' ? 'done' : mode === 'length' ? 'length' : mode === 'chunked' ? 'chunk-size' : 'close';
+    this.due = state === 'length' ? Number(length) : 0;
+    this.state = state;
     this.sink.onHead(status, raw, this.keepAlive, keepAliveMs);
     if (this.state === 'done') this.sink.onEnd();
   }
